@@ -1,0 +1,207 @@
+"""The one place that decides what differs between dev, ci, qa and production.
+
+`DAGSTER_ENV` is read once into a frozen `PlatformSettings`; every resource, IO manager, dbt
+target and source endpoint is derived from it, and nothing else branches on raw environment
+variables. Building settings never touches the network, Vault or the lake, so code locations
+load with no credentials in every environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+ENV_VAR = "DAGSTER_ENV"
+
+
+class UnknownEnvironmentError(ValueError):
+    """`DAGSTER_ENV` holds a value that is not one of the known environments."""
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    CI = "ci"
+    QA = "qa"
+    PRODUCTION = "production"
+
+    @property
+    def is_local(self) -> bool:
+        """dev and ci run on embedded defaults: local lake, DuckDB, sandbox sources."""
+        return self in (Environment.DEV, Environment.CI)
+
+    @classmethod
+    def parse(cls, value: str | None) -> Environment:
+        raw = (value or "").strip().lower() or cls.DEV.value
+        try:
+            return cls(raw)
+        except ValueError:
+            known = ", ".join(e.value for e in cls)
+            msg = f"{ENV_VAR}={value!r} is not a known environment; expected one of: {known}"
+            raise UnknownEnvironmentError(msg) from None
+
+
+@dataclass(frozen=True)
+class OpenEdxDeployment:
+    """One Open edX installation the platform ingests from.
+
+    `secret_path` names the secret holding `client_id` / `client_secret` for the OAuth2
+    client-credentials grant; the secret itself is only read when an asset runs.
+    """
+
+    name: str
+    base_url: str
+    secret_path: str
+
+
+# Deployments are configured here once; the openedx code location builds one set of assets
+# per entry through a single factory.
+OPENEDX_DEPLOYMENT_NAMES: tuple[str, ...] = ("mitxonline", "xpro")
+
+_PRODUCTION_OPENEDX_HOSTS: Mapping[str, Mapping[str, str]] = {
+    "qa": {
+        "mitxonline": "https://courses-qa.mitxonline.mit.edu",
+        "xpro": "https://courses-rc.xpro.mit.edu",
+    },
+    "production": {
+        "mitxonline": "https://courses.mitxonline.mit.edu",
+        "xpro": "https://courses.xpro.mit.edu",
+    },
+}
+
+DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+
+
+def find_repo_root(start: Path | None = None) -> Path:
+    """The workspace root: the nearest folder holding the dbt project, else the cwd."""
+    override = os.environ.get("OL_PLATFORM_ROOT")
+    if override:
+        return Path(override).resolve()
+    for base in (start or Path(__file__).resolve(), Path.cwd()):
+        for candidate in (base, *base.parents):
+            if (candidate / "src" / "ol_dbt" / "dbt_project.yml").is_file():
+                return candidate
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """Typed settings for one environment. Build with `load_settings()`."""
+
+    environment: Environment
+    repo_root: Path
+    data_dir: Path
+    lake_root: str
+    dagster_home: Path
+    dbt_project_dir: Path
+    dbt_target: str
+    warehouse_path: Path
+    secrets_backend: str  # "local" | "vault"
+    local_secrets_file: Path
+    vault_addr: str
+    vault_auth_method: str  # "token" | "approle" | "kubernetes"
+    vault_role: str
+    vault_kv_mount: str
+    vault_kv_version: int
+    sandbox_url: str | None
+    openedx_deployments: tuple[OpenEdxDeployment, ...]
+    superset_url: str | None
+    superset_secret_path: str
+    superset_database_name: str
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment.is_local
+
+    def openedx_deployment(self, name: str) -> OpenEdxDeployment:
+        for deployment in self.openedx_deployments:
+            if deployment.name == name:
+                return deployment
+        known = ", ".join(d.name for d in self.openedx_deployments)
+        msg = f"unknown Open edX deployment {name!r}; configured: {known}"
+        raise KeyError(msg)
+
+
+def _env(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = environ.get(name, "").strip()
+    return value or default
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> PlatformSettings:
+    """Resolve settings from `environ` (default: the process environment)."""
+    environ = os.environ if environ is None else environ
+    env = Environment.parse(environ.get(ENV_VAR))
+    root = find_repo_root()
+    data_dir = Path(_env(environ, "OL_DATA_DIR", str(root / ".data"))).resolve()
+
+    if env.is_local:
+        lake_root = _env(environ, "OL_LAKE_ROOT", str(data_dir / "lake"))
+        sandbox_url: str | None = _env(environ, "OL_SANDBOX_URL", DEFAULT_SANDBOX_URL).rstrip("/")
+        deployments = tuple(
+            OpenEdxDeployment(
+                name=name,
+                base_url=_env(
+                    environ, f"OPENEDX_{name.upper()}_BASE_URL", f"{sandbox_url}/openedx/{name}"
+                ),
+                secret_path=f"openedx/{name}/oauth",
+            )
+            for name in OPENEDX_DEPLOYMENT_NAMES
+        )
+        secrets_backend = _env(environ, "OL_SECRETS_BACKEND", "local")
+    else:
+        lake_root = _env(environ, "OL_LAKE_ROOT", f"s3://ol-data-lake-{env.value}")
+        sandbox_url = None
+        hosts = _PRODUCTION_OPENEDX_HOSTS[env.value]
+        deployments = tuple(
+            OpenEdxDeployment(
+                name=name,
+                base_url=_env(environ, f"OPENEDX_{name.upper()}_BASE_URL", hosts[name]),
+                secret_path=f"pipelines/openedx/{name}/oauth",
+            )
+            for name in OPENEDX_DEPLOYMENT_NAMES
+        )
+        secrets_backend = _env(environ, "OL_SECRETS_BACKEND", "vault")
+
+    return PlatformSettings(
+        environment=env,
+        repo_root=root,
+        data_dir=data_dir,
+        lake_root=lake_root.rstrip("/"),
+        dagster_home=Path(_env(environ, "DAGSTER_HOME", str(data_dir / "dagster_home"))),
+        dbt_project_dir=root / "src" / "ol_dbt",
+        dbt_target=_env(environ, "DBT_TARGET", env.value),
+        warehouse_path=Path(
+            _env(environ, "OL_WAREHOUSE_PATH", str(data_dir / "warehouse.duckdb"))
+        ),
+        secrets_backend=secrets_backend,
+        local_secrets_file=Path(
+            _env(environ, "OL_SECRETS_FILE", str(root / "dg_deployments" / "local" / "secrets.yaml"))
+        ),
+        vault_addr=_env(environ, "VAULT_ADDR", f"https://vault-{env.value}.odl.mit.edu"),
+        vault_auth_method=_env(environ, "VAULT_AUTH_METHOD", "kubernetes"),
+        vault_role=_env(environ, "VAULT_ROLE", "dagster"),
+        vault_kv_mount=_env(environ, "VAULT_KV_MOUNT", "secret-data"),
+        vault_kv_version=int(_env(environ, "VAULT_KV_VERSION", "2")),
+        sandbox_url=sandbox_url,
+        openedx_deployments=deployments,
+        superset_url=(environ.get("SUPERSET_URL") or "").strip().rstrip("/") or None,
+        superset_secret_path=_env(environ, "SUPERSET_SECRET_PATH", "superset/api"),
+        superset_database_name=_env(
+            environ, "SUPERSET_DATABASE_NAME", "warehouse" if env.is_local else "Trino"
+        ),
+    )
+
+
+@cache
+def get_settings() -> PlatformSettings:
+    """The settings of this process, resolved once."""
+    return load_settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget the cached settings (tests that change `DAGSTER_ENV` call this)."""
+    get_settings.cache_clear()
