@@ -1,0 +1,32 @@
+"""Shared fixtures of the lakehouse tests: the prepared dbt manifest of the workspace's project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lakehouse.assets.dbt import LakehouseDbtTranslator
+from lakehouse.dbt_project import LakehouseDbtProject
+from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest, load_manifest_or_explain
+from ol_orchestrate.lib.environment import load_settings
+
+
+@pytest.fixture(scope="session")
+def dev_project() -> LakehouseDbtProject:
+    return LakehouseDbtProject.from_settings(load_settings({"DAGSTER_ENV": "dev"}))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prepared_manifest(dev_project: LakehouseDbtProject) -> dict[str, Any]:
+    """Prepare src/ol_dbt's manifest (a no-op when it is fresh), as CI and the image build do."""
+    settings = load_settings()
+    if not settings.is_local:  # tests build on DuckDB whatever the shell's DAGSTER_ENV
+        settings = load_settings({"DAGSTER_ENV": "dev"})
+    ensure_manifest(settings.dbt_project_dir, settings.dbt_target, env=dbt_env(settings))
+    return load_manifest_or_explain(dev_project.project_dir)
+
+
+@pytest.fixture(scope="session")
+def translator() -> LakehouseDbtTranslator:
+    return LakehouseDbtTranslator("duckdb")

@@ -1,0 +1,28 @@
+"""The openedx code location: one set of raw assets per configured Open edX deployment."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ol_orchestrate.lib.definitions import build_definitions
+from ol_orchestrate.lib.environment import get_settings
+from ol_orchestrate.resources.secrets import SecretsResource
+from openedx.assets import deployment_assets
+from openedx.resources import OpenEdxApiResource, resource_key
+
+
+def build_openedx_definitions() -> dg.Definitions:
+    settings = get_settings()
+    secrets = SecretsResource.from_settings(settings)
+    names = [deployment.name for deployment in settings.openedx_deployments]
+    return build_definitions(
+        assets=[asset for name in names for asset in deployment_assets(name)],
+        resources={
+            resource_key(name): OpenEdxApiResource(deployment=name, secrets=secrets)
+            for name in names
+        },
+        settings=settings,
+    )
+
+
+defs = build_openedx_definitions()

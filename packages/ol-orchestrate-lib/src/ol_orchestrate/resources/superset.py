@@ -1,0 +1,340 @@
+"""Publish warehouse tables as Apache Superset datasets through Superset's REST API.
+
+Superset runs in its own virtual environment, so the platform only talks to it over HTTP:
+`SupersetClient` (on `ApiClient`: retries, safe errors) logs in with a JWT, keeps the session
+cookie and CSRF token that Superset requires for writes, and creates or refreshes datasets;
+`SupersetResource` builds it from settings, reading the credentials from the secrets resource only
+when an asset runs. Credentials never appear in logs, errors or metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from ol_orchestrate.lib.http import ApiAuth, ApiClient, ApiError, redact_url
+from ol_orchestrate.resources.secrets import SecretsResource
+
+if TYPE_CHECKING:
+    from ol_orchestrate.lib.environment import PlatformSettings
+
+log = logging.getLogger(__name__)
+
+LOGIN_PATH = "/api/v1/security/login"
+CSRF_PATH = "/api/v1/security/csrf_token/"
+DATABASE_PATH = "/api/v1/database/"
+DATASET_PATH = "/api/v1/dataset/"
+
+
+class SupersetError(RuntimeError):
+    """A Superset operation failed; the message says which and why, never a credential."""
+
+
+class SupersetNotConfiguredError(SupersetError):
+    """No Superset URL is configured for this environment (`SUPERSET_URL`)."""
+
+
+class SupersetAuthenticationError(SupersetError):
+    """Superset rejected the login."""
+
+
+class SupersetDatabaseNotFoundError(SupersetError):
+    """No Superset database connection has the requested name."""
+
+
+class UpsertResult(TypedDict):
+    dataset_id: int
+    action: Literal["created", "refreshed"]
+
+
+# -- rison ---------------------------------------------------------------------------------------
+
+# Characters rison allows in an unquoted identifier (https://github.com/Nanonid/rison).
+_RISON_ID = re.compile(r"^[^-0-9 '!:(),*@$][^ '!:(),*@$]*$")
+
+
+def rison_dumps(value: Any) -> str:
+    """Encode `value` as rison, the notation of Superset's `q=` query parameter.
+
+    Covers what list filters need: dicts, lists/tuples, strings, ints, floats, booleans, None.
+    """
+    if value is None:
+        return "!n"
+    if value is True:
+        return "!t"
+    if value is False:
+        return "!f"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        if _RISON_ID.match(value):
+            return value
+        return "'" + value.replace("!", "!!").replace("'", "!'") + "'"
+    if isinstance(value, Mapping):
+        items = ",".join(f"{rison_dumps(str(k))}:{rison_dumps(v)}" for k, v in value.items())
+        return f"({items})"
+    if isinstance(value, list | tuple):
+        return "!(" + ",".join(rison_dumps(v) for v in value) + ")"
+    msg = f"cannot rison-encode {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def filters_query(*filters: tuple[str, str, Any], page_size: int | None = None) -> str:
+    """`q=` for a Superset list endpoint: `(filters:!((col:..,opr:..,value:..),...))`."""
+    query: dict[str, Any] = {
+        "filters": [{"col": col, "opr": opr, "value": value} for col, opr, value in filters]
+    }
+    if page_size is not None:
+        query["page_size"] = page_size
+    return rison_dumps(query)
+
+
+# -- auth ----------------------------------------------------------------------------------------
+
+
+class SupersetAuth(ApiAuth):
+    """Superset's `db` login: a JWT access token, fetched lazily and again once after a 401."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.username = username
+        self._password = password
+        self._token: str | None = None
+        self._lock = threading.Lock()
+        self.logins = 0
+
+    def __repr__(self) -> str:
+        return f"SupersetAuth(username={self.username!r}, password=***)"
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._password, self._token) if s)
+
+    def auth_headers(self, client: ApiClient) -> dict[str, str]:
+        with self._lock:
+            if self._token is None:
+                self._token = self._login(client)
+            return {"Authorization": f"Bearer {self._token}"}
+
+    def refresh(self, client: ApiClient, used_headers: Mapping[str, str]) -> bool:
+        with self._lock:
+            if self._token and used_headers.get("Authorization", "").endswith(self._token):
+                self._token = None
+        if isinstance(client, SupersetClient):
+            client.forget_csrf_token()  # the CSRF token belongs to the old login's session
+        return True
+
+    def _login(self, client: ApiClient) -> str:
+        body = {
+            "username": self.username,
+            "password": self._password,
+            "provider": "db",
+            "refresh": True,
+        }
+        try:
+            payload = client.post_json(LOGIN_PATH, json=body, authenticated=False)
+        except ApiError as exc:
+            if exc.status in (400, 401, 403):
+                msg = (
+                    f"Superset at {redact_url(client.base_url)} rejected the login of user "
+                    f"{self.username!r} (HTTP {exc.status}); check the username and password "
+                    "in the Superset secret"
+                )
+                raise SupersetAuthenticationError(msg) from None
+            raise
+        token = payload.get("access_token") if isinstance(payload, dict) else None
+        if not isinstance(token, str) or not token:
+            msg = (
+                f"Superset at {redact_url(client.base_url)}: no access_token in the login response"
+            )
+            raise SupersetAuthenticationError(msg)
+        self.logins += 1
+        log.debug("logged in to Superset at %s as %s", redact_url(client.base_url), self.username)
+        return token
+
+
+# -- client --------------------------------------------------------------------------------------
+
+
+class SupersetClient(ApiClient):
+    """The Superset REST calls the platform needs: find databases and datasets, create and
+    refresh datasets. Writes carry the CSRF token and the session cookie it belongs to (the
+    underlying httpx client keeps cookies)."""
+
+    def __init__(self, base_url: str, username: str, password: str, **kwargs: Any) -> None:
+        super().__init__(base_url, SupersetAuth(username, password), **kwargs)
+        self._csrf_token: str | None = None
+        # Re-entrant: a 401 while fetching the token makes the auth forget the token.
+        self._csrf_lock = threading.RLock()
+
+    def csrf_token(self) -> str:
+        with self._csrf_lock:
+            if self._csrf_token is None:
+                payload = self.get_json(CSRF_PATH)
+                token = payload.get("result") if isinstance(payload, dict) else None
+                if not isinstance(token, str) or not token:
+                    msg = f"GET {CSRF_PATH} on {redact_url(self.base_url)} returned no CSRF token"
+                    raise SupersetError(msg)
+                self._csrf_token = token
+            return self._csrf_token
+
+    def forget_csrf_token(self) -> None:
+        with self._csrf_lock:
+            self._csrf_token = None
+
+    def _scrub(self, text: str) -> str:
+        text = super()._scrub(text)
+        if self._csrf_token:
+            text = text.replace(self._csrf_token, "***")
+        return text
+
+    def _write(self, method: str, path: str, json: Any = None) -> Any:
+        """A state-changing request; fetches a new CSRF token once if Superset rejects it."""
+        for attempt in (1, 2):
+            headers = {
+                "X-CSRFToken": self.csrf_token(),
+                # Flask-WTF checks the Referer of HTTPS writes against the host.
+                "Referer": self.base_url + "/",
+            }
+            try:
+                response = self.request(method, path, json=json, headers=headers)
+            except ApiError as exc:
+                if attempt == 1 and exc.status == 400 and "CSRF" in (exc.detail or ""):
+                    log.info("Superset rejected the CSRF token; fetching a new one")
+                    self.forget_csrf_token()
+                    continue
+                raise
+            return response.json() if response.content else None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _list(self, path: str, *filters: tuple[str, str, Any]) -> list[dict[str, Any]]:
+        payload = self.get_json(path, params={"q": filters_query(*filters, page_size=100)})
+        rows = payload.get("result") if isinstance(payload, dict) else None
+        if not isinstance(rows, list):
+            msg = f"GET {path} on {redact_url(self.base_url)}: the response has no result list"
+            raise SupersetError(msg)
+        return rows
+
+    def find_database_id(self, database_name: str) -> int:
+        """The id of the database connection named `database_name`."""
+        rows = self._list(DATABASE_PATH, ("database_name", "eq", database_name))
+        ids = [row["id"] for row in rows if row.get("database_name") == database_name]
+        if not ids:
+            msg = (
+                f"Superset at {redact_url(self.base_url)} has no database connection named "
+                f"{database_name!r}; create it in Superset (Settings > Database Connections) or "
+                "set SUPERSET_DATABASE_NAME to an existing one"
+            )
+            raise SupersetDatabaseNotFoundError(msg)
+        return int(ids[0])
+
+    def find_dataset(self, database_id: int, schema: str, table_name: str) -> dict[str, Any] | None:
+        """The dataset for `schema.table_name` in database `database_id`, if there is one."""
+        rows = self._list(
+            DATASET_PATH,
+            ("database", "rel_o_m", database_id),
+            ("schema", "eq", schema),
+            ("table_name", "eq", table_name),
+        )
+        # Filters are applied by Superset; re-check in case a version matches loosely.
+        for row in rows:
+            database = row.get("database") or {}
+            database_matches = database.get("id", database_id) == database_id
+            if (
+                database_matches
+                and row.get("schema") == schema
+                and row.get("table_name") == table_name
+            ):
+                return row
+        return None
+
+    def create_dataset(self, database_id: int, schema: str, table_name: str) -> int:
+        """Create a physical dataset; returns its id."""
+        payload = self._write(
+            "POST",
+            DATASET_PATH,
+            json={"database": database_id, "schema": schema, "table_name": table_name},
+        )
+        dataset_id = payload.get("id") if isinstance(payload, dict) else None
+        if not isinstance(dataset_id, int):
+            msg = f"POST {DATASET_PATH} on {redact_url(self.base_url)}: no dataset id returned"
+            raise SupersetError(msg)
+        return dataset_id
+
+    def refresh_dataset(self, dataset_id: int) -> None:
+        """Re-read the dataset's columns from the database (after a model changed shape)."""
+        self._write("PUT", f"{DATASET_PATH}{dataset_id}/refresh")
+
+    def upsert_dataset(self, database_name: str, schema: str, table_name: str) -> UpsertResult:
+        """Create the dataset for `schema.table_name`, or refresh its columns if it exists."""
+        database_id = self.find_database_id(database_name)
+        existing = self.find_dataset(database_id, schema, table_name)
+        if existing is not None:
+            dataset_id = int(existing["id"])
+            self.refresh_dataset(dataset_id)
+            return {"dataset_id": dataset_id, "action": "refreshed"}
+        dataset_id = self.create_dataset(database_id, schema, table_name)
+        return {"dataset_id": dataset_id, "action": "created"}
+
+
+# -- resource ------------------------------------------------------------------------------------
+
+
+class SupersetResource(ConfigurableResource):
+    """Superset for assets. Unconfigured (`base_url` None) means publishing is skipped.
+
+    Credentials are the `username` / `password` keys of the secret at `secret_path`, read through
+    the nested `secrets` resource when a client is made, never when the resource is built.
+    """
+
+    base_url: str | None = Field(default=None, description="Superset URL; None: not configured")
+    secret_path: str = Field(default="superset/api", description="secret with username/password")
+    database_name: str = Field(
+        default="warehouse", description="Superset database connection holding the marts"
+    )
+    timeout: float = Field(default=30.0, description="seconds per request")
+    max_retries: int = Field(default=5, description="retries of transient failures")
+    secrets: SecretsResource
+
+    @classmethod
+    def from_settings(
+        cls, settings: PlatformSettings, secrets: SecretsResource | None = None
+    ) -> SupersetResource:
+        """The resource for an environment (reads nothing, contacts nothing)."""
+        return cls(
+            base_url=settings.superset_url,
+            secret_path=settings.superset_secret_path,
+            database_name=settings.superset_database_name,
+            secrets=secrets or SecretsResource.from_settings(settings),
+        )
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.base_url)
+
+    def get_client(self) -> SupersetClient:
+        """A logged-out client (it logs in on the first request). Close it when done."""
+        if not self.base_url:
+            msg = "Superset is not configured for this environment (set SUPERSET_URL)"
+            raise SupersetNotConfiguredError(msg)
+        credentials = self.secrets.get_secret(self.secret_path)
+        missing = [key for key in ("username", "password") if not credentials.get(key)]
+        if missing:
+            msg = f"the Superset secret {self.secret_path!r} has no {' or '.join(missing)}"
+            raise SupersetError(msg)
+        return SupersetClient(
+            self.base_url,
+            credentials["username"],
+            credentials["password"],
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+        )
+
+    def upsert_dataset(self, database_name: str, schema: str, table_name: str) -> UpsertResult:
+        """Create or refresh the dataset for `schema.table_name` in `database_name`."""
+        with self.get_client() as client:
+            return client.upsert_dataset(database_name, schema, table_name)

@@ -1,0 +1,121 @@
+"""`ol-platform`: run the data platform locally.
+
+    ol-platform materialize   sandbox + every code location + dbt, end to end, then a summary
+    ol-platform ui            the Dagster UI on 127.0.0.1 with every code location loaded
+    ol-platform prepare       prepare the dbt manifest (code locations load it, never parse)
+    ol-platform sandbox       serve the source sandbox in the foreground
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from rich.console import Console
+
+from ol_orchestrate.lib.dbt_manifest import ensure_manifest
+from ol_orchestrate.lib.environment import UnknownEnvironmentError, get_settings
+from ol_platform.instance import prepare_dagster_home
+from ol_platform.locations import workspace_file
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ol-platform", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    materialize = commands.add_parser("materialize", help="run the whole platform locally")
+    materialize.add_argument("--size", default="default", help="sandbox size: small|default|large")
+    materialize.add_argument("--seed", type=int, default=42, help="sandbox seed")
+
+    ui = commands.add_parser("ui", help="open the Dagster UI with every code location")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--size", default="default", help="size of the sandbox the UI's runs use")
+
+    prepare = commands.add_parser("prepare", help="prepare the dbt manifest")
+    prepare.add_argument("--force", action="store_true", help="re-parse even if unchanged")
+
+    sandbox = commands.add_parser("sandbox", help="serve the source sandbox")
+    sandbox.add_argument("--size", default="default")
+    sandbox.add_argument("--seed", type=int, default=42)
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--host", default="127.0.0.1", help="0.0.0.0 only inside a container")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console()
+    try:
+        settings = get_settings()
+    except UnknownEnvironmentError as error:
+        console.print(f"[red]{error}[/red]")
+        return 2
+
+    if args.command == "materialize":
+        from ol_platform.materialize import materialize_all, print_summary
+
+        start = time.monotonic()
+        report = materialize_all(size=args.size, seed=args.seed, console=console)
+        print_summary(report, console)
+        console.print(f"done in {time.monotonic() - start:.1f}s")
+        return 0 if report.success else 1
+
+    if args.command == "prepare":
+        path = ensure_manifest(settings.dbt_project_dir, target=settings.dbt_target, force=args.force)
+        prepare_dagster_home(settings)
+        console.print(f"dbt manifest: {path}")
+        return 0
+
+    if args.command == "sandbox":
+        return _serve_sandbox(args.size, args.seed, args.host, args.port, console)
+
+    return _ui(args.port, args.size, console)
+
+
+def _serve_sandbox(size: str, seed: int, host: str, port: int, console: Console) -> int:
+    from ol_sandbox.data import SIZES, Institution
+    from ol_sandbox.server import SandboxServer
+
+    institution = Institution.generate(seed=seed, **SIZES[size])
+    with SandboxServer(institution, host=host, port=port) as server:
+        console.print(f"sandbox ({size}) on {server.url}; Ctrl-C stops it")
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _ui(port: int, size: str, console: Console) -> int:
+    """`dagster dev` on the local workspace, with a sandbox the UI's runs can reach."""
+    from ol_sandbox.data import SIZES, Institution
+    from ol_sandbox.server import SandboxServer
+
+    settings = get_settings()
+    ensure_manifest(settings.dbt_project_dir, target=settings.dbt_target)
+    prepare_dagster_home(settings)
+    with SandboxServer(Institution.generate(seed=42, **SIZES[size])) as sandbox:
+        env = {**os.environ, "OL_SANDBOX_URL": sandbox.url}
+        command = [
+            sys.executable, "-m", "dagster", "dev",
+            "-w", str(workspace_file(settings.repo_root)),
+            "-h", "127.0.0.1", "-p", str(port),
+        ]  # fmt: skip
+        console.print(f"Dagster UI on http://127.0.0.1:{port} (sandbox {sandbox.url}); Ctrl-C stops")
+        # A parent started from a script may inherit an ignored SIGINT; restore it for the child.
+        process = subprocess.Popen(
+            command, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+        )
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)
+            return process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

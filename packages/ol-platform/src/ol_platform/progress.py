@@ -1,0 +1,64 @@
+"""A live view of a run: one line per asset as it lands, read from the instance's event log."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import dagster as dg
+from rich.console import Console
+
+_WATCHED = {
+    dg.DagsterEventType.STEP_START,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_MATERIALIZATION,
+}
+
+
+class RunProgress:
+    """Polls the event log of `run_id` in a background thread and prints what happens."""
+
+    def __init__(self, instance: dg.DagsterInstance, run_id: str, console: Console) -> None:
+        self._instance = instance
+        self._run_id = run_id
+        self._console = console
+        self._stop = threading.Event()
+        self._seen = 0
+        self._thread = threading.Thread(target=self._poll, name="run-progress", daemon=True)
+        self.materialized: list[dg.AssetKey] = []
+        self.failed_steps: list[str] = []
+
+    def __enter__(self) -> RunProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._drain()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.25):
+            self._drain()
+
+    def _drain(self) -> None:
+        records = self._instance.all_logs(self._run_id)
+        for record in records[self._seen :]:
+            event = record.dagster_event
+            if event is None or event.event_type not in _WATCHED:
+                continue
+            if event.event_type == dg.DagsterEventType.STEP_START:
+                self._console.print(f"  [dim]… {event.step_key}[/dim]")
+            elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+                key = event.asset_key
+                if key is not None:
+                    self.materialized.append(key)
+                    self._console.print(f"  [green]✓[/green] {key.to_user_string()}")
+            else:
+                self.failed_steps.append(event.step_key or "?")
+                self._console.print(f"  [red]✗ {event.step_key}[/red]: {event.message}")
+        self._seen = len(records)
+
+
+def elapsed_since(start: float) -> str:
+    return f"{time.monotonic() - start:.1f}s"

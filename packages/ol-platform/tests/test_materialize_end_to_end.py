@@ -1,0 +1,114 @@
+"""`ol-platform materialize` end to end on the small sandbox: marts populated, reruns identical."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ol_orchestrate.lib.environment import find_repo_root
+from ol_sandbox.data import SIZES, Institution
+
+ROOT = find_repo_root()
+MARTS = ("dim_openedx__course_run", "fct_openedx__daily_enrollments")
+
+
+def _run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DAGSTER_ENV": "dev", "OL_DATA_DIR": str(data_dir)}
+    for name in ("OL_LAKE_ROOT", "OL_WAREHOUSE_PATH", "DAGSTER_HOME", "OL_SANDBOX_URL"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "ol_platform.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _mart_contents(warehouse: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        contents = {}
+        for mart in MARTS:
+            schema = connection.execute(
+                "select table_schema from information_schema.tables where table_name = ?", [mart]
+            ).fetchone()
+            assert schema is not None, f"mart {mart} was not built"
+            contents[mart] = connection.execute(
+                f'select * from "{schema[0]}"."{mart}" order by all'
+            ).fetchall()
+        return contents
+
+
+@pytest.fixture(scope="module")
+def twice_materialized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    data_dir = tmp_path_factory.mktemp("platform-data")
+    first = _run_cli(data_dir, "materialize", "--size", "small")
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    first_marts = _mart_contents(data_dir / "warehouse.duckdb")
+    second = _run_cli(data_dir, "materialize", "--size", "small")
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
+    yield {
+        "data_dir": data_dir,
+        "first": first,
+        "second": second,
+        "first_marts": first_marts,
+        "second_marts": _mart_contents(data_dir / "warehouse.duckdb"),
+    }
+
+
+@pytest.mark.slow
+def test_marts_hold_every_course_run_of_the_sandbox(twice_materialized: dict) -> None:
+    institution = Institution.generate(seed=42, **SIZES["small"])
+    expected_runs = sum(len(d.course_runs) for d in institution.deployments.values())
+    assert len(twice_materialized["first_marts"]["dim_openedx__course_run"]) == expected_runs
+    assert twice_materialized["first_marts"]["fct_openedx__daily_enrollments"]
+
+
+@pytest.mark.slow
+def test_rerun_gives_the_same_data(twice_materialized: dict) -> None:
+    assert twice_materialized["second_marts"] == twice_materialized["first_marts"]
+
+
+@pytest.mark.slow
+def test_summary_names_marts_lake_warehouse_and_ui(twice_materialized: dict) -> None:
+    output = twice_materialized["first"].stdout
+    data_dir = twice_materialized["data_dir"]
+    for mart in MARTS:
+        assert mart in output
+    assert str(data_dir / "lake") in output
+    assert str(data_dir / "warehouse.duckdb") in output
+    assert "ol-platform ui" in output
+
+
+@pytest.mark.slow
+def test_lake_holds_each_raw_table_once(twice_materialized: dict) -> None:
+    raw = twice_materialized["data_dir"] / "lake" / "raw" / "openedx"
+    files = sorted(p.relative_to(raw).as_posix() for p in raw.rglob("*.parquet"))
+    assert files == sorted(
+        f"{d}_{t}/data.parquet"
+        for d in ("mitxonline", "xpro")
+        for t in ("course_runs", "course_blocks", "enrollments")
+    )
+
+
+@pytest.mark.slow
+def test_runs_are_recorded_in_the_local_instance(twice_materialized: dict) -> None:
+    home = twice_materialized["data_dir"] / "dagster_home"
+    assert (home / "dagster.yaml").exists()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    code = (
+        "import dagster as dg; i = dg.DagsterInstance.get(); "
+        "print(sum(1 for r in i.get_runs() if r.status == dg.DagsterRunStatus.SUCCESS))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    # Two locations, materialized twice.
+    assert int(out.stdout.strip()) == 4

@@ -1,0 +1,69 @@
+"""`python -m ol_sandbox serve [--size small|default|large] [--seed N] [--port 8765]`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import FrameType
+
+from ol_sandbox.data import SIZES, Institution
+from ol_sandbox.faults import ENV_VAR, FaultConfig
+from ol_sandbox.server import SandboxServer, client_id_for, client_secret_for
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ol_sandbox", description="Local emulators of the platform's source APIs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the sandbox server until Ctrl-C")
+    serve.add_argument("--size", choices=sorted(SIZES), default="default")
+    serve.add_argument("--seed", type=int, default=42)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--token-ttl", type=float, default=3600, help="OAuth token lifetime in seconds"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        faults = FaultConfig.from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    institution = Institution.from_size(args.size, seed=args.seed)
+    server = SandboxServer(
+        institution, args.host, args.port, token_ttl=args.token_ttl, fault_config=faults
+    )
+
+    def _terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    server.start()
+    print(f"ol-sandbox ({args.size}, seed {args.seed}) serving at {server.url}", flush=True)
+    for name, data in institution.deployments.items():
+        print(
+            f"  openedx/{name}: {server.openedx_url(name)}  "
+            f"({len(data.course_runs)} course runs; client id {client_id_for(name)}, "
+            f"secret {client_secret_for(name)})",
+            flush=True,
+        )
+    if faults.enabled:
+        print(f"  random faults from {ENV_VAR}: {faults}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("ol-sandbox stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

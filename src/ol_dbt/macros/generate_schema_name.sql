@@ -1,0 +1,14 @@
+{#
+    Layer schemas. DuckDB (dev, ci) gets the bare layer name: `staging`, `intermediate`, `marts`.
+    Trino (qa, production) prefixes the target schema: `ol_warehouse_production_marts`, so the
+    environments never share a schema in one catalog.
+#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- elif target.type == 'duckdb' -%}
+        {{ custom_schema_name | trim }}
+    {%- else -%}
+        {{ target.schema }}_{{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,45 @@
+"""What other code reads from the dbt manifest: Dagster lineage keys on the sources, Superset
+publishing flags and enforced contracts on the marts, descriptions everywhere."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .conftest import DbtInvocation
+
+
+@pytest.fixture(scope="module")
+def manifest(trino_compile: DbtInvocation) -> dict[str, Any]:
+    assert trino_compile.returncode == 0, trino_compile.output[-6000:]
+    return trino_compile.manifest
+
+
+def test_sources_carry_the_raw_dagster_asset_keys(manifest: dict[str, Any]) -> None:
+    sources = {s["name"]: s for s in manifest["sources"].values() if s["source_name"] == "openedx"}
+    assert set(sources) == {
+        f"{deployment}_{table}"
+        for deployment in ("mitxonline", "xpro")
+        for table in ("course_runs", "course_blocks", "enrollments")
+    }
+    for name, source in sources.items():
+        assert source["config"]["meta"]["dagster"]["asset_key"] == ["openedx", "raw", name]
+        assert source["description"]
+        assert all(column["description"] for column in source["columns"].values())
+
+
+def test_marts_are_published_tables_with_enforced_contracts(manifest: dict[str, Any]) -> None:
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    marts = {name: node for name, node in models.items() if node["fqn"][1] == "marts"}
+    assert set(marts) == {"dim_openedx__course_run", "fct_openedx__daily_enrollments"}
+    for node in marts.values():
+        assert node["config"]["materialized"] == "table"
+        assert node["config"]["contract"]["enforced"] is True
+        assert node["config"]["meta"]["superset"]["publish"] is True
+        assert node["columns"]
+        assert all(column["data_type"] for column in node["columns"].values())
+    for node in models.values():
+        assert node["description"], node["name"]
+        assert all(column["description"] for column in node["columns"].values()), node["name"]
