@@ -27,10 +27,7 @@ BASELINE = "import dagster_dbt"
 
 
 def _timed_import(statement: str, env: dict[str, str]) -> float:
-    code = (
-        "import time; t = time.perf_counter(); "
-        f"{statement}; print(time.perf_counter() - t)"
-    )
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     output = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
     )
@@ -89,7 +86,8 @@ def main() -> None:
     env.pop("SUPERSET_URL", None)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     # The manifest is prepared once, as in CI and the image build; loads must not parse dbt.
-    subprocess.run([sys.executable, "-m", "ol_platform.cli", "prepare"], env=env, cwd=ROOT, check=True)
+    prepare = [sys.executable, "-m", "ol_platform.cli", "prepare"]
+    subprocess.run(prepare, env=env, cwd=ROOT, check=True)
     bench_load(args.repeat, env)
     if not args.skip_materialize:
         bench_materialize(args.sizes.split(","), env)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliResource
+
 from ol_orchestrate.lib.dbt_manifest import (
     DbtManifestError,
     dbt_env,

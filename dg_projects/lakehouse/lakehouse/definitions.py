@@ -7,15 +7,15 @@ bootstrap adds the `secrets` and `io_manager` resources.
 from __future__ import annotations
 
 import dagster as dg
-from ol_orchestrate.lib.definitions import build_definitions
-from ol_orchestrate.lib.environment import get_settings
-from ol_orchestrate.resources.secrets import SecretsResource
-from ol_orchestrate.resources.superset import SupersetResource
 
 from lakehouse.assets.dbt import LakehouseDbtTranslator, build_dbt_assets
 from lakehouse.assets.superset import GROUP_NAME as SUPERSET_GROUP
 from lakehouse.assets.superset import build_superset_assets
 from lakehouse.dbt_project import LakehouseDbtProject
+from ol_orchestrate.lib.definitions import build_definitions
+from ol_orchestrate.lib.environment import get_settings
+from ol_orchestrate.resources.secrets import SecretsResource
+from ol_orchestrate.resources.superset import SupersetResource
 
 BUILD_JOB_NAME = "build_warehouse_and_publish"
 

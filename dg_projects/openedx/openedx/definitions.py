@@ -6,9 +6,9 @@ import dagster as dg
 
 from ol_orchestrate.lib.definitions import build_definitions
 from ol_orchestrate.lib.environment import get_settings
+from ol_orchestrate.resources.openedx import OpenEdxApiResource, openedx_resource_key
 from ol_orchestrate.resources.secrets import SecretsResource
 from openedx.assets import deployment_assets
-from openedx.resources import OpenEdxApiResource, resource_key
 
 
 def build_openedx_definitions() -> dg.Definitions:
@@ -18,7 +18,7 @@ def build_openedx_definitions() -> dg.Definitions:
     return build_definitions(
         assets=[asset for name in names for asset in deployment_assets(name)],
         resources={
-            resource_key(name): OpenEdxApiResource(deployment=name, secrets=secrets)
+            openedx_resource_key(name): OpenEdxApiResource(deployment=name, secrets=secrets)
             for name in names
         },
         settings=settings,

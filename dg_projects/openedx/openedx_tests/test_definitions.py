@@ -1,4 +1,4 @@
-"""The openedx location loads in every environment with no credentials, and its graph is reviewed."""
+"""The openedx location loads in every environment with no credentials; its graph is reviewed."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ol_orchestrate.testing import (
-    asset_key_lines,
     assert_matches_snapshot,
+    asset_key_lines,
     environment,
     load_definitions,
 )

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from ol_orchestrate.lib import dbt_manifest
 from ol_orchestrate.lib.dbt_manifest import (
     DbtManifestMissingError,
@@ -115,7 +116,12 @@ def test_first_ensure_parses(tmp_path: Path, dbt_env: dict[str, str]) -> None:
     assert prepared_target(root) == "dev"
     # dbt wrote into a scratch folder that is gone; only the manifest and its record remain.
     leftovers = {p.name for p in (root / "target").iterdir()}
-    assert leftovers <= {"manifest.json", "manifest.fingerprint.json", ".prepare.lock"}
+    assert leftovers <= {
+        "manifest.json",
+        "manifest.fingerprint.json",
+        "partial_parse.msgpack",
+        ".prepare.lock",
+    }
 
 
 def test_second_ensure_is_a_no_op(project: Path, no_dbt: None, dbt_env: dict[str, str]) -> None:

@@ -6,7 +6,7 @@ import email.utils
 import json
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,12 +58,12 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def make_client(sandbox: SandboxServer, sleeps: list[float]) -> Callable[..., ApiClient]:
+def make_client(sandbox: SandboxServer, sleeps: list[float]) -> Iterator[Callable[..., ApiClient]]:
     clients: list[ApiClient] = []
 
     def build(auth: Any = None, **kwargs: Any) -> ApiClient:
         kwargs.setdefault("sleep", sleeps.append)
-        kwargs.setdefault("rng", random.Random(0))
+        kwargs.setdefault("rng", random.Random(0))  # noqa: S311
         kwargs.setdefault("timeout", 5.0)
         client = ApiClient(
             sandbox.openedx_url(DEPLOYMENT),
@@ -73,7 +73,7 @@ def make_client(sandbox: SandboxServer, sleeps: list[float]) -> Callable[..., Ap
         clients.append(client)
         return client
 
-    yield build  # type: ignore[misc]
+    yield build
     for client in clients:
         client.close()
 
@@ -348,7 +348,9 @@ def test_retry_budget_exhausted_on_resets(
     client = make_client(max_retries=1)
     client.get_json(COURSES)
     sandbox.faults.inject("courses", "reset", count=2)
-    with pytest.raises(RetryBudgetExhaustedError, match=r"failed after 2 attempts; last error: \w+"):
+    with pytest.raises(
+        RetryBudgetExhaustedError, match=r"failed after 2 attempts; last error: \w+"
+    ):
         client.get_json(COURSES)
 
 
@@ -403,9 +405,9 @@ def test_canvas_style_throttling_via_is_throttled_hook(sleeps: list[float]) -> N
         assert c.get_json("/api/v1/courses") == {"ok": True}
     assert len(sleeps) == 2
     calls.clear()
-    with ApiClient("https://canvas.example", transport=transport, sleep=sleeps.append) as plain:
-        with pytest.raises(ApiError, match="HTTP 403: 403 Forbidden"):
-            plain.get_json("/api/v1/courses")
+    plain = ApiClient("https://canvas.example", transport=transport, sleep=sleeps.append)
+    with plain, pytest.raises(ApiError, match="HTTP 403: 403 Forbidden"):
+        plain.get_json("/api/v1/courses")
     assert len(calls) == 1
 
 
@@ -443,7 +445,9 @@ def test_cursor_pagination_from_next_url(
     expected = data.enrollments[course.course_id]
     sandbox.faults.inject("cursor=", "rate_limit", retry_after=1)  # a retry mid-walk
     rows = list(
-        client.paginate(ENROLLMENTS, {"course_id": course.course_id, "page_size": 4}, style="cursor")
+        client.paginate(
+            ENROLLMENTS, {"course_id": course.course_id, "page_size": 4}, style="cursor"
+        )
     )
     assert [r["user"] for r in rows] == [e.username for e in expected]
     gets = [r for r in sandbox.requests if "enrollments" in r.path and r.status == 200]
@@ -478,13 +482,15 @@ def test_cursor_pagination_from_a_body_field(sleeps: list[float]) -> None:
     ]
 
 
-def link_transport(pages: dict[str, tuple[list[Any], str | None]], seen: list[str]) -> Any:
+def link_transport(pages: Mapping[str, tuple[list[Any], str | None]], seen: list[str]) -> Any:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(str(request.url))
         records, next_link = pages[str(request.url)]
         headers = {}
         if next_link:
-            headers["Link"] = f'<{next_link}>; rel="next", <https://lms.example/x?page=1>; rel="first"'
+            headers["Link"] = (
+                f'<{next_link}>; rel="next", <https://lms.example/x?page=1>; rel="first"'
+            )
         return httpx.Response(200, content=json.dumps(records), headers=headers)
 
     return httpx.MockTransport(handler)
@@ -494,7 +500,8 @@ def test_link_header_pagination_follows_links_exactly(sleeps: list[float]) -> No
     first = "https://lms.example/api/v1/courses/1/users?per_page=2"
     second = "https://lms.example/api/v1/courses/1/users?page=bookmark:WzJd&per_page=2"
     third = "https://lms.example/api/v1/courses/1/users?page=bookmark:WzRd&per_page=2"
-    pages = {first: ([1, 2], second), second: ([3, 4], "/api/v1/courses/1/users?page=bookmark:WzRd&per_page=2"), third: ([5], None)}  # fmt: skip
+    relative = "/api/v1/courses/1/users?page=bookmark:WzRd&per_page=2"  # resolved, else as is
+    pages = {first: ([1, 2], second), second: ([3, 4], relative), third: ([5], None)}
     seen: list[str] = []
     with ApiClient("https://lms.example", transport=link_transport(pages, seen)) as client:
         records = list(client.paginate("/api/v1/courses/1/users", {"per_page": 2}))
@@ -506,14 +513,14 @@ def test_link_pagination_refuses_other_hosts_and_loops(sleeps: list[float]) -> N
     start = "https://lms.example/items"
     seen: list[str] = []
     evil = {start: ([1], "https://evil.example/items?page=2")}
-    with ApiClient("https://lms.example", transport=link_transport(evil, seen)) as client:
-        with pytest.raises(ApiError, match="another host"):
-            list(client.paginate("/items"))
-    loop = {start: ([1], "https://lms.example/items?page=2"),
-            "https://lms.example/items?page=2": ([2], "https://lms.example/items?page=2")}  # fmt: skip
-    with ApiClient("https://lms.example", transport=link_transport(loop, seen)) as client:
-        with pytest.raises(ApiError, match="repeats a page"):
-            list(client.paginate("/items"))
+    client = ApiClient("https://lms.example", transport=link_transport(evil, seen))
+    with client, pytest.raises(ApiError, match="another host"):
+        list(client.paginate("/items"))
+    page2 = "https://lms.example/items?page=2"
+    loop = {start: ([1], page2), page2: ([2], page2)}
+    client = ApiClient("https://lms.example", transport=link_transport(loop, seen))
+    with client, pytest.raises(ApiError, match="repeats a page"):
+        list(client.paginate("/items"))
 
 
 def test_next_link_is_never_downgraded_to_http(sleeps: list[float]) -> None:

@@ -33,6 +33,8 @@ from dagster import (
     op,
 )
 from moto.server import ThreadedMotoServer
+from upath import UPath
+
 from ol_orchestrate.io_managers import (
     FileObjectIOManager,
     LakeObjectNotFoundError,
@@ -43,7 +45,6 @@ from ol_orchestrate.io_managers import (
     read_table_at,
 )
 from ol_orchestrate.lib.environment import load_settings
-from upath import UPath
 
 # --------------------------------------------------------------------------------------------
 # Lakes: a local folder and an S3 bucket on moto

@@ -24,7 +24,9 @@ def _materialize(lake: Path, rows: list[dict]) -> dg.ExecuteInProcessResult:
     def courses(context: dg.AssetExecutionContext) -> pa.Table:
         return land_rows(context, rows, SCHEMA, ["course_id"], str(lake))
 
-    return dg.materialize([courses], resources={"io_manager": FileObjectIOManager(lake_root=str(lake))})
+    return dg.materialize(
+        [courses], resources={"io_manager": FileObjectIOManager(lake_root=str(lake))}
+    )
 
 
 def test_every_record_is_written_or_quarantined_with_its_reason(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]
 from dagster import asset, materialize
+
 from ol_orchestrate.lib.environment import load_settings
 from ol_orchestrate.resources.secrets import (
     LocalSecretsBackend,

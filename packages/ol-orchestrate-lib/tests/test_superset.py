@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml  # type: ignore[import-untyped]
+
 from ol_orchestrate.lib.environment import load_settings
 from ol_orchestrate.lib.http import ApiError
 from ol_orchestrate.resources.secrets import SecretsResource

@@ -59,7 +59,7 @@ def _call(
     all_headers = dict(headers or {})
     if body is not None:
         all_headers["Content-Type"] = "application/x-www-form-urlencoded"
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
     try:
         conn.request(method, target, body=body, headers=all_headers)
         response = conn.getresponse()

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from ol_sandbox.data import ANCHOR_DATE, DEFAULT_DEPLOYMENTS, SIZES, Institution
+from ol_sandbox.data import ANCHOR_DATE, DEFAULT_DEPLOYMENTS, SIZES, Enrollment, Institution
 
 COURSE_KEY = re.compile(r"^course-v1:(?P<org>[^+]+)\+(?P<number>[^+]+)\+(?P<run>[^+]+)$")
 USAGE_KEY = re.compile(
@@ -111,7 +111,7 @@ def test_course_runs_look_like_open_edx(default: Institution) -> None:
 
 
 def test_block_trees_are_well_formed(default: Institution) -> None:
-    formats = Counter()
+    formats: Counter[str | None] = Counter()
     for course in (c for d in default.deployments.values() for c in d.course_runs):
         blocks = {b.usage_key: b for b in course.blocks}
         assert len(blocks) == len(course.blocks)
@@ -147,7 +147,7 @@ def test_block_trees_are_well_formed(default: Institution) -> None:
 
 def test_enrollments_are_spread_over_the_window(default: Institution) -> None:
     assert default.start.date() == ANCHOR_DATE
-    all_rows = []
+    all_rows: list[Enrollment] = []
     for data in default.deployments.values():
         known_courses = {c.course_id for c in data.course_runs}
         for course_id, rows in data.enrollments.items():

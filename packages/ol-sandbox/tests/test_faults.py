@@ -68,8 +68,14 @@ def test_faults_only_hit_matching_paths_and_methods(
 
 def test_faults_match_the_query_string(server: SandboxServer, call: Any, token: str) -> None:
     server.faults.inject("page=2", "server_error", status=502)
-    assert call(courses_url(server), params={"page": 1, "page_size": 2}, headers=auth(token)).status == 200
-    assert call(courses_url(server), params={"page": 2, "page_size": 2}, headers=auth(token)).status == 502
+    assert (
+        call(courses_url(server), params={"page": 1, "page_size": 2}, headers=auth(token)).status
+        == 200
+    )
+    assert (
+        call(courses_url(server), params={"page": 2, "page_size": 2}, headers=auth(token)).status
+        == 502
+    )
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
@@ -144,9 +150,13 @@ def test_reset_sends_a_tcp_rst(server: SandboxServer, token: str) -> None:
             f"Authorization: JWT {token}\r\n\r\n"
         )
         sock.sendall(request.encode())
-        with pytest.raises(ConnectionResetError):
+
+        def drain() -> None:
             while sock.recv(1024):
                 pass
+
+        with pytest.raises(ConnectionResetError):
+            drain()
 
 
 def test_inject_validates_its_arguments() -> None:
@@ -167,7 +177,7 @@ def test_fault_config_from_env() -> None:
     assert config.enabled
     assert FaultConfig.from_env({}) == FaultConfig()
     assert not FaultConfig.from_env({ENV_VAR: ""}).enabled
-    with pytest.raises(ValueError, match="known|expected"):
+    with pytest.raises(ValueError, match=r"expected key=value"):
         FaultConfig.parse("lightning=0.5")
     with pytest.raises(ValueError, match="number"):
         FaultConfig.parse("reset=often")
@@ -192,4 +202,6 @@ def test_random_faults_are_seeded(institution: Institution, call: Any) -> None:
     first = statuses(institution, config, call)
     assert first == statuses(institution, config, call)
     assert {200, 429, 503} <= set(first)
-    assert first != statuses(institution, FaultConfig(rate_limit_rate=0.3, error_rate=0.2, seed=8), call)
+    assert first != statuses(
+        institution, FaultConfig(rate_limit_rate=0.3, error_rate=0.2, seed=8), call
+    )

@@ -36,9 +36,10 @@ def test_start_stop_and_url(institution: Institution, call: Any) -> None:
         assert reply.status == 200
         assert reply.json() == {"status": "ok", "openedx": ["mitxonline", "xpro"]}
         port = server.port
-    with socket.socket() as sock, pytest.raises(OSError):
+    with socket.socket() as sock:
         sock.settimeout(1)
-        sock.connect(("127.0.0.1", port))
+        with pytest.raises(OSError):
+            sock.connect(("127.0.0.1", port))
 
 
 # -- OAuth2 ------------------------------------------------------------------------------------
@@ -53,7 +54,9 @@ def test_token_endpoint_issues_jwt_tokens(server: SandboxServer, call: Any) -> N
     assert set(body) == {"access_token", "token_type", "expires_in", "scope"}
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 3600
-    jwt = call(url, "POST", form={**form, "client_secret": "sandbox-secret-xpro", "token_type": "jwt"})
+    jwt = call(
+        url, "POST", form={**form, "client_secret": "sandbox-secret-xpro", "token_type": "jwt"}
+    )
     assert jwt.json()["token_type"] == "JWT"
     assert jwt.json()["access_token"] != body["access_token"]
     assert server.tokens_issued == 2
@@ -210,8 +213,12 @@ def test_course_list_default_page_size_is_10(call: Any, get_token: Any) -> None:
         assert parse_qs(urlsplit(body["pagination"]["next"]).query) == {"page": ["2"]}
 
 
-def test_course_payload_shape(server: SandboxServer, institution: Institution, call: Any, token: str) -> None:
-    body = call(f"{server.openedx_url('mitxonline')}/api/courses/v1/courses/", headers=auth(token)).json()
+def test_course_payload_shape(
+    server: SandboxServer, institution: Institution, call: Any, token: str
+) -> None:
+    body = call(
+        f"{server.openedx_url('mitxonline')}/api/courses/v1/courses/", headers=auth(token)
+    ).json()
     course = body["results"][0]
     expected = institution.deployment("mitxonline").course_runs[0]
     assert course["id"] == course["course_id"] == expected.course_id
@@ -222,7 +229,9 @@ def test_course_payload_shape(server: SandboxServer, institution: Institution, c
     assert course["hidden"] is expected.hidden
     assert course["invitation_only"] is expected.invitation_only
     assert isinstance(course["mobile_available"], bool)
-    assert course["blocks_url"].startswith(f"{server.url}/openedx/mitxonline/api/courses/v2/blocks/?course_id=")
+    assert course["blocks_url"].startswith(
+        f"{server.url}/openedx/mitxonline/api/courses/v2/blocks/?course_id="
+    )
 
 
 def test_invalid_course_page(server: SandboxServer, call: Any, token: str) -> None:
@@ -246,7 +255,9 @@ def blocks_params(course_id: str, **extra: str) -> dict[str, str]:
     }
 
 
-def test_course_blocks_shape(server: SandboxServer, institution: Institution, call: Any, token: str) -> None:
+def test_course_blocks_shape(
+    server: SandboxServer, institution: Institution, call: Any, token: str
+) -> None:
     course = institution.deployment("mitxonline").course_runs[1]
     reply = call(
         f"{server.openedx_url('mitxonline')}/api/courses/v2/blocks/",
@@ -270,10 +281,14 @@ def test_course_blocks_shape(server: SandboxServer, institution: Institution, ca
         assert payload.get("children", []) == list(block.children)
         assert payload["graded"] is block.graded
         assert (payload["format"], payload["due"]) == (block.format, block.due)
-        assert payload["lms_web_url"].endswith(f"/courses/{course.course_id}/jump_to/{block.usage_key}")
+        assert payload["lms_web_url"].endswith(
+            f"/courses/{course.course_id}/jump_to/{block.usage_key}"
+        )
 
 
-def test_course_blocks_depth_and_fields(server: SandboxServer, institution: Institution, call: Any, token: str) -> None:
+def test_course_blocks_depth_and_fields(
+    server: SandboxServer, institution: Institution, call: Any, token: str
+) -> None:
     course = institution.deployment("mitxonline").course_runs[0]
     body = call(
         f"{server.openedx_url('mitxonline')}/api/courses/v2/blocks/",
@@ -387,7 +402,9 @@ def test_cli_serves_until_interrupted(call: Any) -> None:
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert "serving at http://127.0.0.1:" in first, first + (process.stderr.read() if process.stderr else "")
+        assert "serving at http://127.0.0.1:" in first, first + (
+            process.stderr.read() if process.stderr else ""
+        )
         url = first.rsplit(" ", 1)[-1].strip()
         assert call(f"{url}/health").json()["status"] == "ok"
         process.send_signal(signal.SIGINT)

@@ -104,7 +104,9 @@ class LakehouseDbtTranslator(DagsterDbtTranslator):
         )
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        explicit = super().get_group_name(dbt_resource_props)
+        explicit = (_dbt_meta(dbt_resource_props).get("dagster") or {}).get(
+            "group"
+        ) or super().get_group_name(dbt_resource_props)
         if explicit or dbt_resource_props["resource_type"] == "source":
             return explicit
         return f"{model_source_system(dbt_resource_props)}_{model_layer(dbt_resource_props)}"

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
-from ol_orchestrate.lib.dbt_manifest import prepared_target
-from ol_orchestrate.resources.superset import SupersetResource
 
 from lakehouse.assets.dbt import LakehouseDbtTranslator
 from lakehouse.dbt_project import LakehouseDbtProject
+from ol_orchestrate.lib.dbt_manifest import prepared_target
+from ol_orchestrate.lib.environment import Environment
+from ol_orchestrate.resources.superset import SupersetResource
 
 GROUP_NAME = "superset"
 
@@ -57,6 +58,35 @@ def published_marts(
     return sorted(marts, key=lambda mart: mart.model_name)
 
 
+def _is_local_target(target: str) -> bool:
+    try:
+        return Environment(target).is_local
+    except ValueError:
+        return False
+
+
+def _check_manifest_target(context: dg.AssetExecutionContext, project: LakehouseDbtProject) -> None:
+    """Refuse to publish schema names resolved for another target.
+
+    Node schemas in the manifest depend on the target it was parsed for (`marts` on DuckDB,
+    `ol_warehouse_<env>_marts` on Trino). dev and ci lay the warehouse out alike, so a mismatch
+    between them is only a warning; any other mismatch would point Superset at the wrong tables.
+    """
+    manifest_target = prepared_target(project.project_dir)
+    if manifest_target is None or manifest_target == project.target:
+        return
+    message = (
+        f"the dbt manifest was prepared for target {manifest_target!r} but this environment "
+        f"builds {project.target!r}; prepare it for this target "
+        f"(`python -m ol_orchestrate.lib.dbt_manifest --target {project.target}`, or build the "
+        f"image with --build-arg DAGSTER_ENV=<environment>)"
+    )
+    if project.is_local and _is_local_target(manifest_target):
+        context.log.warning(message)
+        return
+    raise dg.Failure(description=message)
+
+
 def superset_dataset_asset(
     mart: PublishedMart, project: LakehouseDbtProject
 ) -> dg.AssetsDefinition:
@@ -85,19 +115,7 @@ def superset_dataset_asset(
             context.log.info("skipping %s: %s", context.asset_key.to_user_string(), reason)
             return dg.MaterializeResult(metadata={"status": "skipped", "reason": reason})
 
-        # Node schemas are resolved for the target the manifest was parsed with; in qa and
-        # production publishing another target's schema would point Superset at the wrong tables.
-        manifest_target = prepared_target(project.project_dir)
-        if manifest_target is not None and manifest_target != project.target:
-            message = (
-                f"the dbt manifest was prepared for target {manifest_target!r} but this "
-                f"environment builds {project.target!r}; prepare it for this target "
-                f"(`python -m ol_orchestrate.lib.dbt_manifest --target {project.target}`)"
-            )
-            if not project.is_local:
-                raise dg.Failure(description=message)
-            context.log.warning(message)
-
+        _check_manifest_target(context, project)
         result = superset.upsert_dataset(superset.database_name, mart.schema, mart.table_name)
         context.log.info(
             "Superset dataset %s for %s.%s: %s",

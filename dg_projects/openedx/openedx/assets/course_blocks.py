@@ -1,7 +1,5 @@
 """Course structure (blocks) of every course run of a deployment (`/api/courses/v2/blocks/`)."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -9,13 +7,16 @@ import pyarrow as pa
 
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.quarantine import land_rows
-from ol_orchestrate.resources.openedx import COURSE_BLOCKS_SCHEMA, course_block_rows
+from ol_orchestrate.resources.openedx import (
+    COURSE_BLOCKS_SCHEMA,
+    course_block_rows,
+    openedx_resource_key,
+)
 from openedx.assets.course_runs import course_runs_key
-from openedx.resources import resource_key
 
 
 def build_course_blocks_asset(deployment: str) -> dg.AssetsDefinition:
-    api_key = resource_key(deployment)
+    api_key = openedx_resource_key(deployment)
 
     @dg.asset(
         key=["openedx", "raw", f"{deployment}_course_blocks"],

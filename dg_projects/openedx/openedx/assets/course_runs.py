@@ -1,7 +1,5 @@
 """Course runs of an Open edX deployment, from the course list API (`/api/courses/v1/courses/`)."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -9,8 +7,11 @@ import pyarrow as pa
 
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.quarantine import land_rows
-from ol_orchestrate.resources.openedx import COURSE_RUNS_SCHEMA, course_run_rows
-from openedx.resources import resource_key
+from ol_orchestrate.resources.openedx import (
+    COURSE_RUNS_SCHEMA,
+    course_run_rows,
+    openedx_resource_key,
+)
 
 
 def course_runs_key(deployment: str) -> dg.AssetKey:
@@ -18,7 +19,7 @@ def course_runs_key(deployment: str) -> dg.AssetKey:
 
 
 def build_course_runs_asset(deployment: str) -> dg.AssetsDefinition:
-    api_key = resource_key(deployment)
+    api_key = openedx_resource_key(deployment)
 
     @dg.asset(
         key=course_runs_key(deployment),
@@ -37,8 +38,6 @@ def build_course_runs_asset(deployment: str) -> dg.AssetsDefinition:
             courses = list(client.iter_course_runs())
         rows = course_run_rows(deployment, courses, retrieved_at)
         context.add_output_metadata({"courses_listed": len(courses)})
-        return land_rows(
-            context, rows, COURSE_RUNS_SCHEMA, ["course_id"], get_settings().lake_root
-        )
+        return land_rows(context, rows, COURSE_RUNS_SCHEMA, ["course_id"], get_settings().lake_root)
 
     return course_runs

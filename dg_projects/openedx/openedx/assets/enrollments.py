@@ -1,7 +1,5 @@
 """Enrollments in every course run of a deployment (`/api/enrollment/v1/enrollments/`)."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -9,13 +7,16 @@ import pyarrow as pa
 
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.quarantine import land_rows
-from ol_orchestrate.resources.openedx import ENROLLMENTS_SCHEMA, enrollment_rows
+from ol_orchestrate.resources.openedx import (
+    ENROLLMENTS_SCHEMA,
+    enrollment_rows,
+    openedx_resource_key,
+)
 from openedx.assets.course_runs import course_runs_key
-from openedx.resources import resource_key
 
 
 def build_enrollments_asset(deployment: str) -> dg.AssetsDefinition:
-    api_key = resource_key(deployment)
+    api_key = openedx_resource_key(deployment)
 
     @dg.asset(
         key=["openedx", "raw", f"{deployment}_enrollments"],

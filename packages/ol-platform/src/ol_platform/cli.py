@@ -1,14 +1,15 @@
 """`ol-platform`: run the data platform locally.
 
-    ol-platform materialize   sandbox + every code location + dbt, end to end, then a summary
-    ol-platform ui            the Dagster UI on 127.0.0.1 with every code location loaded
-    ol-platform prepare       prepare the dbt manifest (code locations load it, never parse)
-    ol-platform sandbox       serve the source sandbox in the foreground
+ol-platform materialize   sandbox + every code location + dbt, end to end, then a summary
+ol-platform ui            the Dagster UI on 127.0.0.1 with every code location loaded
+ol-platform prepare       prepare the dbt manifest (code locations load it, never parse)
+ol-platform sandbox       serve the source sandbox in the foreground
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import time
 
 from rich.console import Console
 
-from ol_orchestrate.lib.dbt_manifest import ensure_manifest
+from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest
 from ol_orchestrate.lib.environment import UnknownEnvironmentError, get_settings
 from ol_platform.instance import prepare_dagster_home
 from ol_platform.locations import workspace_file
@@ -48,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    console = Console()
+    # Bound to the real stdout: materialize redirects sys.stdout to log files while runs go on.
+    console = Console(file=sys.stdout)
     try:
         settings = get_settings()
     except UnknownEnvironmentError as error:
@@ -65,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if report.success else 1
 
     if args.command == "prepare":
-        path = ensure_manifest(settings.dbt_project_dir, target=settings.dbt_target, force=args.force)
+        path = ensure_manifest(
+            settings.dbt_project_dir, target=settings.dbt_target, force=args.force
+        )
         prepare_dagster_home(settings)
         console.print(f"dbt manifest: {path}")
         return 0
@@ -83,10 +87,8 @@ def _serve_sandbox(size: str, seed: int, host: str, port: int, console: Console)
     institution = Institution.generate(seed=seed, **SIZES[size])
     with SandboxServer(institution, host=host, port=port) as server:
         console.print(f"sandbox ({size}) on {server.url}; Ctrl-C stops it")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             signal.pause()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 
@@ -96,7 +98,7 @@ def _ui(port: int, size: str, console: Console) -> int:
     from ol_sandbox.server import SandboxServer
 
     settings = get_settings()
-    ensure_manifest(settings.dbt_project_dir, target=settings.dbt_target)
+    ensure_manifest(settings.dbt_project_dir, target=settings.dbt_target, env=dbt_env(settings))
     prepare_dagster_home(settings)
     with SandboxServer(Institution.generate(seed=42, **SIZES[size])) as sandbox:
         env = {**os.environ, "OL_SANDBOX_URL": sandbox.url}
@@ -105,7 +107,9 @@ def _ui(port: int, size: str, console: Console) -> int:
             "-w", str(workspace_file(settings.repo_root)),
             "-h", "127.0.0.1", "-p", str(port),
         ]  # fmt: skip
-        console.print(f"Dagster UI on http://127.0.0.1:{port} (sandbox {sandbox.url}); Ctrl-C stops")
+        console.print(
+            f"Dagster UI on http://127.0.0.1:{port} (sandbox {sandbox.url}); Ctrl-C stops"
+        )
         # A parent started from a script may inherit an ignored SIGINT; restore it for the child.
         process = subprocess.Popen(
             command, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -6,6 +6,8 @@ in-process, against the local Dagster instance, so the UI shows the same run his
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
 import uuid
@@ -17,7 +19,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from ol_orchestrate.lib.dbt_manifest import ensure_manifest
+from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings, reset_settings_cache
 from ol_platform.instance import local_instance
 from ol_platform.locations import order_by_lineage, read_workspace, workspace_file
@@ -81,6 +83,8 @@ def materialize_all(
         msg = f"unknown sandbox size {size!r}; choose one of: {', '.join(SIZES)}"
         raise SystemExit(msg)
 
+    # The Trino client announces at INFO that it has no keyring; irrelevant to local runs.
+    logging.getLogger("trino").setLevel(logging.WARNING)
     institution = Institution.generate(seed=seed, **SIZES[size])
     with SandboxServer(institution) as sandbox:
         os.environ["OL_SANDBOX_URL"] = sandbox.url
@@ -89,28 +93,41 @@ def materialize_all(
         console.print(f"[bold]Sandbox[/bold] ({size}, seed {seed}) serving on {sandbox.url}")
 
         start = time.monotonic()
-        ensure_manifest(settings.dbt_project_dir, target=settings.dbt_target)
+        ensure_manifest(settings.dbt_project_dir, target=settings.dbt_target, env=dbt_env(settings))
         console.print(f"[bold]dbt manifest[/bold] ready ({elapsed_since(start)})")
 
         instance = local_instance(settings)
         locations = read_workspace(workspace_file(settings.repo_root))
         loaded = {location.name: location.load() for location in locations}
+        log_dir = settings.data_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
         results = []
         for name in order_by_lineage(loaded):
-            results.append(_run_location(name, loaded[name], instance, console))
+            results.append(_run_location(name, loaded[name], instance, console, log_dir))
             if not results[-1].success:
                 break
     return MaterializeReport(results, mart_row_counts(settings.warehouse_path), settings)
 
 
 def _run_location(
-    name: str, defs: dg.Definitions, instance: dg.DagsterInstance, console: Console
+    name: str,
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    console: Console,
+    log_dir: Path,
 ) -> LocationResult:
     job = defs.resolve_implicit_global_asset_job_def()
     run_id = str(uuid.uuid4())
-    console.print(f"[bold]{name}[/bold]: materializing (run {run_id[:8]})")
+    # Tools the assets run (dbt) echo their own logs to stdout; they go to a log file (and the
+    # run's events to the instance), so the terminal shows the progress view only.
+    log_path = log_dir / f"{name}-{run_id[:8]}.log"
+    console.print(f"[bold]{name}[/bold]: materializing (run {run_id[:8]}, log {log_path})")
     start = time.monotonic()
-    with RunProgress(instance, run_id, console) as progress:
+    with (
+        log_path.open("w") as log_file,
+        contextlib.redirect_stdout(log_file),
+        RunProgress(instance, run_id, console) as progress,
+    ):
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,

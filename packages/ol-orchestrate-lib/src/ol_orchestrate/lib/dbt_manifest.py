@@ -338,6 +338,11 @@ def ensure_manifest(
                 raise DbtParseError(msg, returncode=completed.returncode, output_tail=tail)
 
             parsed.replace(destination)
+            # dbt's partial-parse state goes along: dagster-dbt copies it into every run's target
+            # folder, so `dbt build` in a run skips the full parse.
+            partial_parse = scratch / "partial_parse.msgpack"
+            if partial_parse.is_file():
+                partial_parse.replace(destination.with_name("partial_parse.msgpack"))
             stat = destination.stat()
             record = ManifestRecord(
                 fingerprint=fingerprint,

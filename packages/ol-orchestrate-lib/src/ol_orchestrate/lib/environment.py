@@ -174,12 +174,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PlatformSettings:
         dagster_home=Path(_env(environ, "DAGSTER_HOME", str(data_dir / "dagster_home"))),
         dbt_project_dir=root / "src" / "ol_dbt",
         dbt_target=_env(environ, "DBT_TARGET", env.value),
-        warehouse_path=Path(
-            _env(environ, "OL_WAREHOUSE_PATH", str(data_dir / "warehouse.duckdb"))
-        ),
+        warehouse_path=Path(_env(environ, "OL_WAREHOUSE_PATH", str(data_dir / "warehouse.duckdb"))),
         secrets_backend=secrets_backend,
         local_secrets_file=Path(
-            _env(environ, "OL_SECRETS_FILE", str(root / "dg_deployments" / "local" / "secrets.yaml"))
+            _env(
+                environ, "OL_SECRETS_FILE", str(root / "dg_deployments" / "local" / "secrets.yaml")
+            )
         ),
         vault_addr=_env(environ, "VAULT_ADDR", f"https://vault-{env.value}.odl.mit.edu"),
         vault_auth_method=_env(environ, "VAULT_AUTH_METHOD", "kubernetes"),

@@ -88,7 +88,7 @@ def rows_to_table(
     required: Sequence[str],
     quarantine: Quarantine,
 ) -> pa.Table:
-    """Turn API rows into a table of `schema`; rows missing a field or of the wrong type are quarantined."""
+    """Rows as a table of `schema`; rows missing a field or of the wrong type are quarantined."""
     kept = quarantine.check(rows, required)
     try:
         return pa.Table.from_pylist(kept, schema=schema)

@@ -12,9 +12,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import dagster as dg
 import pyarrow as pa
 
+from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.http import ApiClient, OAuth2ClientCredentialsAuth
+from ol_orchestrate.resources.secrets import SecretsResource
 
 COURSES_PATH = "/api/courses/v1/courses/"
 BLOCKS_PATH = "/api/courses/v2/blocks/"
@@ -229,6 +232,7 @@ def course_block_rows(
     order: list[str] = []
     visited: set[str] = set()
     root = blocks_payload.get("root")
+    parents.pop(str(root), None)  # the root has no parent, even if a bad payload loops back
     stack: list[str] = [str(root)] if root in blocks else []
     while stack:
         key = stack.pop()
@@ -278,3 +282,36 @@ def enrollment_rows(
         }
         for enrollment in enrollments
     ]
+
+
+# -- Dagster resource --------------------------------------------------------------------------
+
+
+class OpenEdxApiResource(dg.ConfigurableResource):
+    """API access to one Open edX deployment named in the platform settings.
+
+    The deployment's base URL comes from the environment settings and its OAuth2 credentials from
+    the secrets resource, both only when an asset asks for a client, never at load time.
+    """
+
+    deployment: str
+    secrets: SecretsResource
+    max_retries: int = 5
+    backoff_initial: float = 0.5
+    timeout: float = 30.0
+
+    def client(self) -> OpenEdxClient:
+        deployment = get_settings().openedx_deployment(self.deployment)
+        credentials = self.secrets.get_secret(deployment.secret_path)
+        return OpenEdxClient.from_credentials(
+            deployment.base_url,
+            credentials,
+            max_retries=self.max_retries,
+            backoff_initial=self.backoff_initial,
+            timeout=self.timeout,
+        )
+
+
+def openedx_resource_key(deployment: str) -> str:
+    """The resource key under which a code location binds a deployment's `OpenEdxApiResource`."""
+    return f"openedx_{deployment}"
