@@ -1,16 +1,17 @@
 """`ol-platform materialize`: the whole platform, end to end, on the embedded defaults.
 
-Starts the source sandbox, then materializes every asset of every code location in lineage order,
-in-process, against the local Dagster instance, so the UI shows the same run history afterwards.
+Starts the source sandbox (and writes its file-based sources into the lake's landing area), then
+for every code location in lineage order: materializes its unpartitioned assets in one run, and
+evaluates its sensors once — adding dynamic partitions and executing the runs they request (one
+per partition) — all in-process against the local Dagster instance, so the UI shows the same run
+history afterwards.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,22 +24,31 @@ from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings, reset_settings_cache
 from ol_platform.instance import local_instance
 from ol_platform.locations import order_by_lineage, read_workspace, workspace_file
-from ol_platform.progress import RunProgress, elapsed_since
+from ol_platform.progress import elapsed_since
+from ol_platform.runs import RunOutcome, execute_run
+from ol_platform.sensors import assets_for_request, job_for_request, tick_sensor, tickable_sensors
 from ol_sandbox.data import SIZES, Institution
+from ol_sandbox.landing import provision_landing
 from ol_sandbox.server import SandboxServer
-
-# Dagster's console logger prints every event at DEBUG; the progress view replaces it.
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass
 class LocationResult:
     name: str
-    run_id: str
-    success: bool
-    materialized: list[dg.AssetKey] = field(default_factory=list)
-    failed_steps: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+    runs: list[RunOutcome] = field(default_factory=list)
+    skipped_partitioned: list[dg.AssetKey] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return all(run.success for run in self.runs)
+
+    @property
+    def materialized(self) -> list[dg.AssetKey]:
+        return [key for run in self.runs for key in run.materialized]
+
+    @property
+    def seconds(self) -> float:
+        return sum(run.seconds for run in self.runs)
 
 
 @dataclass
@@ -62,10 +72,11 @@ def mart_row_counts(warehouse_path: Path) -> dict[str, int]:
             "where table_name like 'dim\\_%' escape '\\' or table_name like 'fct\\_%' escape '\\' "
             "order by table_name"
         ).fetchall()
-        return {
-            name: connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]  # type: ignore[index]
-            for schema, name in tables
-        }
+        counts = {}
+        for schema, name in tables:
+            row = connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+            counts[name] = int(row[0]) if row else 0
+        return counts
 
 
 def materialize_all(
@@ -91,6 +102,9 @@ def materialize_all(
         reset_settings_cache()
         settings = get_settings()
         console.print(f"[bold]Sandbox[/bold] ({size}, seed {seed}) serving on {sandbox.url}")
+        landed = provision_landing(institution, settings.lake_root)
+        if landed:
+            console.print(f"[bold]Sandbox files[/bold]: {len(landed)} in the landing area")
 
         start = time.monotonic()
         ensure_manifest(settings.dbt_project_dir, target=settings.dbt_target, env=dbt_env(settings))
@@ -103,68 +117,90 @@ def materialize_all(
         log_dir.mkdir(parents=True, exist_ok=True)
         results = []
         for name in order_by_lineage(loaded):
-            results.append(_run_location(name, loaded[name], instance, console, log_dir))
+            results.append(materialize_location(name, loaded[name], instance, console, log_dir))
             if not results[-1].success:
                 break
     return MaterializeReport(results, mart_row_counts(settings.warehouse_path), settings)
 
 
-def _run_location(
+def materialize_location(
     name: str,
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     console: Console,
     log_dir: Path,
 ) -> LocationResult:
-    job = defs.resolve_implicit_global_asset_job_def()
-    run_id = str(uuid.uuid4())
-    # Tools the assets run (dbt) echo their own logs to stdout; they go to a log file (and the
-    # run's events to the instance), so the terminal shows the progress view only.
-    log_path = log_dir / f"{name}-{run_id[:8]}.log"
-    console.print(f"[bold]{name}[/bold]: materializing (run {run_id[:8]}, log {log_path})")
-    start = time.monotonic()
-    with (
-        log_path.open("w") as log_file,
-        contextlib.redirect_stdout(log_file),
-        RunProgress(instance, run_id, console) as progress,
-    ):
-        result = job.execute_in_process(
-            instance=instance,
-            run_id=run_id,
-            raise_on_error=False,
-            run_config=QUIET_RUN_CONFIG,
-            tags={"ol-platform/command": "materialize", "ol-platform/location": name},
+    """Unpartitioned assets in one run, then one tick of each sensor and the runs it requests."""
+    result = LocationResult(name)
+    graph = defs.resolve_asset_graph()
+    materializable = [key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable]
+    unpartitioned = [key for key in materializable if graph.get(key).partitions_def is None]
+    partitioned = [key for key in materializable if graph.get(key).partitions_def is not None]
+    tags = {"ol-platform/location": name}
+
+    if unpartitioned:
+        job = defs.resolve_implicit_global_asset_job_def()
+        result.runs.append(
+            execute_run(
+                name, job, instance, console, log_dir, asset_selection=unpartitioned, tags=tags
+            )
         )
-    outcome = LocationResult(
-        name=name,
-        run_id=run_id,
-        success=result.success,
-        materialized=progress.materialized,
-        failed_steps=progress.failed_steps,
-        seconds=time.monotonic() - start,
-    )
+        if not result.success:
+            return result
+
+    requested: set[dg.AssetKey] = set()
+    for sensor in tickable_sensors(defs):
+        tick = tick_sensor(name, defs, sensor, instance)
+        if tick.partitions_added or tick.partitions_deleted:
+            console.print(
+                f"[bold]{name}[/bold]: sensor {sensor.name} added {tick.partitions_added} and "
+                f"removed {tick.partitions_deleted} partition(s)"
+            )
+        for request in tick.run_requests:
+            selection = assets_for_request(defs, sensor, request)
+            requested.update(selection or partitioned)
+            label = f"{name} {request.partition_key}" if request.partition_key else name
+            result.runs.append(
+                execute_run(
+                    label,
+                    job_for_request(defs, sensor, request),
+                    instance,
+                    console,
+                    log_dir,
+                    asset_selection=selection,
+                    partition_key=request.partition_key,
+                    run_config=request.run_config,
+                    tags={**tags, **request.tags},
+                )
+            )
+    result.skipped_partitioned = [key for key in partitioned if key not in requested]
     status = "[green]ok[/green]" if result.success else "[red]failed[/red]"
     console.print(
-        f"[bold]{name}[/bold]: {status}, {len(outcome.materialized)} asset(s) in "
-        f"{outcome.seconds:.1f}s"
+        f"[bold]{name}[/bold]: {status}, {len(result.materialized)} materialization(s) in "
+        f"{len(result.runs)} run(s), {result.seconds:.1f}s"
     )
-    return outcome
+    return result
 
 
 def print_summary(report: MaterializeReport, console: Console) -> None:
     settings = report.settings
-    table = Table(title="Marts", show_lines=False)
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, rows in report.mart_rows.items():
-        table.add_row(name, f"{rows:,}")
     console.print()
     for location in report.locations:
         console.print(
-            f"{location.name:<12} {len(location.materialized):>3} asset(s) materialized  "
-            f"run {location.run_id}"
+            f"{location.name:<12} {len(location.materialized):>4} materialization(s) "
+            f"in {len(location.runs)} run(s)"
         )
+        if location.skipped_partitioned:
+            console.print(
+                f"{'':<12} up to date (no new partitions): "
+                + ", ".join(key.to_user_string() for key in location.skipped_partitioned)
+            )
     if report.mart_rows:
+        table = Table(title="Marts")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, rows in report.mart_rows.items():
+            table.add_row(name, f"{rows:,}")
         console.print(table)
     console.print(f"lake       {settings.lake_root}")
     console.print(f"warehouse  {settings.warehouse_path}")
