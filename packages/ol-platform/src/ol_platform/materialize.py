@@ -66,7 +66,12 @@ def mart_row_counts(warehouse_path: Path) -> dict[str, int]:
     """Rows per mart table (`dim_*` / `fct_*`) in the DuckDB warehouse."""
     if not warehouse_path.exists():
         return {}
-    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+    try:
+        connection = duckdb.connect(str(warehouse_path), read_only=True)
+    except duckdb.IOException:
+        # A dbt process of a failed run may still hold the file; the summary says so.
+        return {}
+    with connection:
         tables = connection.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_name like 'dim\\_%' escape '\\' or table_name like 'fct\\_%' escape '\\' "
