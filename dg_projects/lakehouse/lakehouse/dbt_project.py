@@ -23,7 +23,7 @@ from ol_orchestrate.lib.dbt_manifest import (
     dbt_executable,
     load_manifest_or_explain,
 )
-from ol_orchestrate.lib.environment import PlatformSettings
+from ol_orchestrate.lib.environment import PlatformSettings, environ_overrides
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,5 @@ class LakehouseDbtProject:
         if self.is_local:
             # DuckDB creates the database file but not its folder.
             self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        saved = {name: os.environ.get(name) for name in self.env}
-        os.environ.update(self.env)
-        try:
+        with environ_overrides(self.env):
             yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value

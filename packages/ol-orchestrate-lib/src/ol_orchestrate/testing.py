@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ol_orchestrate.lib.environment import reset_settings_cache
+from ol_orchestrate.lib.environment import environ_overrides, reset_settings_cache
 
 UPDATE_SNAPSHOTS_ENV = "UPDATE_SNAPSHOTS"
 
@@ -23,18 +23,12 @@ UPDATE_SNAPSHOTS_ENV = "UPDATE_SNAPSHOTS"
 @contextmanager
 def environment(env: str, extra: Mapping[str, str] | None = None) -> Iterator[None]:
     """Run a block under `DAGSTER_ENV=env` (plus `extra` variables), restoring everything after."""
-    changes = {"DAGSTER_ENV": env, **(extra or {})}
-    saved = {name: os.environ.get(name) for name in changes}
-    os.environ.update(changes)
     reset_settings_cache()
     try:
-        yield
+        with environ_overrides({"DAGSTER_ENV": env, **(extra or {})}):
+            reset_settings_cache()
+            yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         reset_settings_cache()
 
 

@@ -9,7 +9,8 @@ load with no credentials in every environment.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -205,3 +206,22 @@ def get_settings() -> PlatformSettings:
 def reset_settings_cache() -> None:
     """Forget the cached settings (tests that change `DAGSTER_ENV` call this)."""
     get_settings.cache_clear()
+
+
+@contextmanager
+def environ_overrides(changes: Mapping[str, str]) -> Iterator[None]:
+    """Set process environment variables for a block and restore the previous values after.
+
+    For tools that read the environment themselves (dbt subprocesses) and for tests; settings
+    resolved while the block runs are cached, so callers reset the cache when that matters.
+    """
+    saved = {name: os.environ.get(name) for name in changes}
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
