@@ -151,11 +151,6 @@ ENROLLMENTS_SCHEMA = pa.schema(
 )
 
 
-def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    """A table with exactly `schema`'s columns (also when `rows` is empty)."""
-    return pa.Table.from_pylist(rows, schema=schema)
-
-
 def format_retrieved_at(value: datetime | str) -> str:
     """ISO-8601 UTC with a Z suffix; strings are passed through unchanged."""
     if isinstance(value, str):
