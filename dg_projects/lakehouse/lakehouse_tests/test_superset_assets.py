@@ -10,7 +10,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from lakehouse.assets import superset as superset_module
 from lakehouse.assets.dbt import LakehouseDbtTranslator

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped]
+import yaml
 from dagster import asset, materialize
 
 from ol_orchestrate.lib.environment import load_settings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from ol_orchestrate.lib.environment import load_settings
 from ol_orchestrate.lib.http import ApiError

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 from dagster import ConfigurableResource
 from pydantic import Field, PrivateAttr, field_validator
 
