@@ -371,11 +371,17 @@ def test_sensitive_query_parameters_are_redacted(
     sandbox: SandboxServer, make_client: Callable[..., ApiClient]
 ) -> None:
     client = make_client()
-    params = {"access_token": "tok-123", "api_key": "k-456", "password": "pw-789", "page": "2"}
+    params = {
+        "access_token": "tok-123",
+        "api_key": "k-456",
+        "password": "pw-789",
+        "verifier": "v-000",  # Canvas file download links carry one
+        "page": "2",
+    }
     with pytest.raises(ApiError) as excinfo:
         client.get_json("/api/nothing/", params)
     message = str(excinfo.value)
-    for value in ("tok-123", "k-456", "pw-789"):
+    for value in ("tok-123", "k-456", "pw-789", "v-000"):
         assert value not in message
         assert value not in excinfo.value.endpoint
     assert "page=2" in message

@@ -51,6 +51,7 @@ def tick_sensor(
         cursor=cursor,
         definitions=defs,
         sensor_name=sensor.name,
+        resources=defs.resources,
     ) as context:
         data = sensor.evaluate_tick(context)
 

@@ -50,7 +50,7 @@ DEFAULT_USER_AGENT = "ol-data-platform/0.1 (+https://github.com/mitodl/ol-data-p
 _REDACTED = "REDACTED"
 _SENSITIVE_PARAM = re.compile(
     r"token|secret|passw|pwd|signature|credential|auth|session|api_?key|access_?key|"
-    r"private_?key|^key$|^sig$|^code$",
+    r"private_?key|verifier|^key$|^sig$|^code$",
     re.IGNORECASE,
 )
 # Programming errors and unusable URLs: retrying cannot help.
