@@ -22,7 +22,25 @@ from ol_sandbox.superset import FakeSuperset
 
 USERNAME = "lakehouse"
 PASSWORD = "superset-test-password"  # pragma: allowlist secret
-MARTS = ("dim_openedx__course_run", "fct_openedx__daily_enrollments")
+# Every published mart, in name order (published_marts sorts by name).
+MARTS = tuple(
+    sorted(
+        (
+            "dim_openedx__course_run",
+            "fct_openedx__daily_enrollments",
+            # tracking-log marts
+            "fct_openedx__user_activity",
+            "fct_openedx__daily_active_learners",
+            "fct_openedx__weekly_active_learners",
+            "fct_openedx__video_engagement",
+            "fct_openedx__problem_attempts",
+            # Canvas marts
+            "dim_canvas__course",
+            "fct_canvas__enrollment",
+            "fct_canvas__assignment_submission",
+        )
+    )
+)
 
 
 @pytest.fixture
@@ -85,8 +103,10 @@ def test_one_asset_per_published_mart(
         spec = next(iter(by_key[key].specs))
         assert spec.group_name == "superset"
         assert spec.kinds == {"superset"}
+        # dim_canvas__course -> canvas: the mart's source system, from its name.
+        source_system = mart.model_name.split("_", 1)[1].split("__")[0]
         assert {dep.asset_key for dep in spec.deps} == {
-            dg.AssetKey(["openedx", "marts", mart.model_name])
+            dg.AssetKey([source_system, "marts", mart.model_name])
         }
 
 

@@ -104,7 +104,8 @@ def test_sources_keep_their_raw_keys(
     for source in sources:
         meta_key = source["config"]["meta"]["dagster"]["asset_key"]
         assert translator.get_asset_key(source) == dg.AssetKey(meta_key)
-        assert meta_key[:2] == ["openedx", "raw"]
+        assert meta_key[0] == source["source_name"]
+        assert meta_key[1] == "raw"
         assert meta_key[2] == source["name"]
 
 

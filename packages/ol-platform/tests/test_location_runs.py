@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 from rich.console import Console
 
+from ol_orchestrate.testing import persistent_instance
 from ol_platform.materialize import materialize_location
 
 COURSES = dg.DynamicPartitionsDefinition(name="demo_courses")
@@ -40,7 +41,7 @@ DEFS = dg.Definitions(assets=[catalog, course_detail], sensors=[registry_sensor]
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
     # A persistent (temporary) instance, like the local one `ol-platform` uses.
-    with dg.instance_for_test() as instance:
+    with persistent_instance() as instance:
         yield instance
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -14,7 +16,19 @@ from ol_orchestrate.lib.environment import find_repo_root
 from ol_sandbox.data import SIZES, Institution
 
 ROOT = find_repo_root()
-MARTS = ("dim_openedx__course_run", "fct_openedx__daily_enrollments")
+MARTS = (
+    "dim_openedx__course_run",
+    "fct_openedx__daily_enrollments",
+    "fct_openedx__user_activity",
+    "fct_openedx__daily_active_learners",
+    "fct_openedx__weekly_active_learners",
+    "fct_openedx__video_engagement",
+    "fct_openedx__problem_attempts",
+    "dim_canvas__course",
+    "fct_canvas__enrollment",
+    "fct_canvas__assignment_submission",
+)
+INSTITUTION = Institution.generate(seed=42, **SIZES["small"])
 
 
 def _run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -66,7 +80,7 @@ def twice_materialized(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.mark.slow
 def test_marts_hold_every_course_run_of_the_sandbox(twice_materialized: dict) -> None:
-    institution = Institution.generate(seed=42, **SIZES["small"])
+    institution = INSTITUTION
     expected_runs = sum(len(d.course_runs) for d in institution.deployments.values())
     assert len(twice_materialized["first_marts"]["dim_openedx__course_run"]) == expected_runs
     assert twice_materialized["first_marts"]["fct_openedx__daily_enrollments"]
@@ -74,7 +88,7 @@ def test_marts_hold_every_course_run_of_the_sandbox(twice_materialized: dict) ->
 
 @pytest.mark.slow
 def test_daily_enrollments_count_every_sandbox_enrollment_once(twice_materialized: dict) -> None:
-    institution = Institution.generate(seed=42, **SIZES["small"])
+    institution = INSTITUTION
     expected = {
         name: len({(e.course_id, e.username) for e in data.all_enrollments()})
         for name, data in institution.deployments.items()
@@ -94,7 +108,7 @@ def test_daily_enrollments_count_every_sandbox_enrollment_once(twice_materialize
 
 @pytest.mark.slow
 def test_no_username_reaches_the_marts(twice_materialized: dict) -> None:
-    institution = Institution.generate(seed=42, **SIZES["small"])
+    institution = INSTITUTION
     usernames = {u for data in institution.deployments.values() for u in data.usernames}
     for rows in twice_materialized["first_marts"].values():
         values = {str(value) for row in rows for value in row}
@@ -118,27 +132,48 @@ def test_summary_names_marts_lake_warehouse_and_ui(twice_materialized: dict) -> 
 
 
 @pytest.mark.slow
+def test_every_mart_is_populated(twice_materialized: dict) -> None:
+    for mart in MARTS:
+        assert twice_materialized["first_marts"][mart], f"{mart} is empty"
+
+
+@pytest.mark.slow
 def test_lake_holds_each_raw_table_once(twice_materialized: dict) -> None:
     raw = twice_materialized["data_dir"] / "lake" / "raw" / "openedx"
-    files = sorted(p.relative_to(raw).as_posix() for p in raw.rglob("*.parquet"))
-    assert files == sorted(
+    snapshots = sorted(p.relative_to(raw).as_posix() for p in raw.glob("*/data.parquet"))
+    assert snapshots == sorted(
         f"{d}_{t}/data.parquet"
         for d in ("mitxonline", "xpro")
         for t in ("course_runs", "course_blocks", "enrollments")
     )
+    for deployment in ("mitxonline", "xpro"):
+        days = sorted(p.parent.name for p in raw.glob(f"{deployment}_tracking_logs/*/*.parquet"))
+        assert days == [f"dt={day}" for day in _sandbox_days()]
+
+
+def _sandbox_days() -> list[str]:
+    start = INSTITUTION.start.date()
+    return [(start + timedelta(days=offset)).isoformat() for offset in range(INSTITUTION.days)]
 
 
 @pytest.mark.slow
-def test_runs_are_recorded_in_the_local_instance(twice_materialized: dict) -> None:
+def test_runs_are_recorded_and_partitions_run_once(twice_materialized: dict) -> None:
     home = twice_materialized["data_dir"] / "dagster_home"
     assert (home / "dagster.yaml").exists()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     code = (
-        "import dagster as dg; i = dg.DagsterInstance.get(); "
-        "print(sum(1 for r in i.get_runs() if r.status == dg.DagsterRunStatus.SUCCESS))"
+        "import json, dagster as dg; i = dg.DagsterInstance.get(); "
+        "print(json.dumps([[r.status.value, r.tags.get('ol-platform/location'), "
+        "r.tags.get('dagster/partition')] for r in i.get_runs()]))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    # Two locations, materialized twice.
-    assert int(out.stdout.strip()) == 4
+    runs = json.loads(out.stdout)
+    assert {status for status, _, _ in runs} == {"SUCCESS"}
+    # The warehouse is rebuilt on each pass; a partition (day, course) runs only once.
+    assert sum(1 for _, location, _ in runs if location == "lakehouse") == 2
+    partitions = [(location, p) for _, location, p in runs if p is not None]
+    assert len(partitions) == len(set(partitions))
+    canvas_courses = {p for location, p in partitions if location == "canvas"}
+    assert len(canvas_courses) == INSTITUTION.courses

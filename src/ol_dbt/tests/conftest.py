@@ -124,6 +124,21 @@ def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> DuckDbBuild:
 
 
 @pytest.fixture(scope="session")
+def canvas_empty_lake_build(tmp_path_factory: pytest.TempPathFactory) -> DuckDbBuild:
+    """`dbt build --target ci` of the Canvas models over a lake no Canvas course has reached."""
+    work_dir = tmp_path_factory.mktemp("dbt_ci_canvas_empty")
+    lake_root = work_dir / "lake"
+    lake_root.mkdir()
+    warehouse_path = work_dir / "warehouse.duckdb"
+    env = dbt_env(OL_LAKE_ROOT=str(lake_root), OL_WAREHOUSE_PATH=str(warehouse_path))
+    selection = [f"path:models/{layer}/canvas" for layer in ("staging", "intermediate", "marts")]
+    invocation = run_dbt(
+        ["build", "--target", "ci", "--select", *selection], work_dir=work_dir, env=env
+    )
+    return DuckDbBuild(invocation, lake_root, warehouse_path)
+
+
+@pytest.fixture(scope="session")
 def trino_compile(tmp_path_factory: pytest.TempPathFactory) -> DbtInvocation:
     """`dbt compile --target production --no-populate-cache`: no server, no variables."""
     work_dir = tmp_path_factory.mktemp("dbt_production")

@@ -15,7 +15,20 @@ import pytest
 if TYPE_CHECKING:
     from .conftest import DuckDbBuild
 
-MARTS = ("dim_openedx__course_run", "fct_openedx__daily_enrollments")
+MARTS = (
+    "dim_openedx__course_run",
+    "fct_openedx__daily_enrollments",
+    # Canvas marts (their rows: test_canvas_models.py)
+    "dim_canvas__course",
+    "fct_canvas__enrollment",
+    "fct_canvas__assignment_submission",
+    # tracking-log marts (their rows: test_tracking_log_models.py)
+    "fct_openedx__user_activity",
+    "fct_openedx__daily_active_learners",
+    "fct_openedx__weekly_active_learners",
+    "fct_openedx__video_engagement",
+    "fct_openedx__problem_attempts",
+)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def test_sources_carry_the_raw_dagster_asset_keys(manifest: dict[str, Any]) -> N
     assert set(sources) == {
         f"{deployment}_{table}"
         for deployment in ("mitxonline", "xpro")
-        for table in ("course_runs", "course_blocks", "enrollments")
+        for table in ("course_runs", "course_blocks", "enrollments", "tracking_logs")
     }
     for name, source in sources.items():
         assert source["config"]["meta"]["dagster"]["asset_key"] == ["openedx", "raw", name]
@@ -33,7 +33,18 @@ def test_sources_carry_the_raw_dagster_asset_keys(manifest: dict[str, Any]) -> N
 def test_marts_are_published_tables_with_enforced_contracts(manifest: dict[str, Any]) -> None:
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     marts = {name: node for name, node in models.items() if node["fqn"][1] == "marts"}
-    assert set(marts) == {"dim_openedx__course_run", "fct_openedx__daily_enrollments"}
+    assert set(marts) == {
+        "dim_openedx__course_run",
+        "fct_openedx__daily_enrollments",
+        "dim_canvas__course",
+        "fct_canvas__enrollment",
+        "fct_canvas__assignment_submission",
+        "fct_openedx__user_activity",
+        "fct_openedx__daily_active_learners",
+        "fct_openedx__weekly_active_learners",
+        "fct_openedx__video_engagement",
+        "fct_openedx__problem_attempts",
+    }
     for node in marts.values():
         assert node["config"]["materialized"] == "table"
         assert node["config"]["contract"]["enforced"] is True

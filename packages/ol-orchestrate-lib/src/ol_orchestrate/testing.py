@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,3 +72,21 @@ def assert_matches_snapshot(lines: list[str], snapshot: Path) -> None:
         f"asset graph differs from {snapshot.name}; if the change is intended, re-run with "
         f"{UPDATE_SNAPSHOTS_ENV}=1 and commit the snapshot"
     )
+
+
+@contextmanager
+def persistent_instance() -> Iterator[dg.DagsterInstance]:
+    """A throwaway persistent (SQLite) Dagster instance, disposed afterwards.
+
+    Use instead of `dg.instance_for_test()`: entering an instance as a context manager sets
+    Dagster's current defs-state storage in a context variable that its `__exit__` does not reset,
+    so every later `Definitions` resolution in the same test session fails with "Attempted to
+    resolve undefined DagsterInstance weakref". Sensor ticks with partitioned run requests and
+    schedule contexts need a persistent instance (one with an instance ref), hence this helper.
+    """
+    with tempfile.TemporaryDirectory(prefix="dagster-instance-") as home:
+        instance = dg.DagsterInstance.local_temp(tempdir=home)
+        try:
+            yield instance
+        finally:
+            instance.dispose()

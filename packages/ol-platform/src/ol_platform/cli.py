@@ -4,6 +4,8 @@ ol-platform materialize   sandbox + every code location + dbt, end to end, then 
 ol-platform ui            the Dagster UI on 127.0.0.1 with every code location loaded
 ol-platform prepare       prepare the dbt manifest (code locations load it, never parse)
 ol-platform sandbox       serve the source sandbox in the foreground
+ol-platform tracking-logs normalize FILE_OR_DIR... --output DIR
+                          normalize tracking logs outside Dagster, print a JSON summary
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest
 from ol_orchestrate.lib.environment import UnknownEnvironmentError, get_settings
 from ol_platform.instance import prepare_dagster_home
 from ol_platform.locations import workspace_file
+from ol_platform.tracking_logs_cli import add_parser as add_tracking_logs_parser
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--seed", type=int, default=42)
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--host", default="127.0.0.1", help="0.0.0.0 only inside a container")
+
+    add_tracking_logs_parser(commands)
     return parser
 
 
@@ -76,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "sandbox":
         return _serve_sandbox(args.size, args.seed, args.host, args.port, console)
+
+    if args.command == "tracking-logs":
+        from ol_platform.tracking_logs_cli import run as run_tracking_logs
+
+        return run_tracking_logs(args)
 
     return _ui(args.port, args.size, console)
 

@@ -15,6 +15,8 @@ Fault kinds and their options:
   Content-Length and closes the connection early; `mode="json"` sends a consistent Content-Length
   for the cut body, so HTTP is valid but the JSON is not.
 - `reset`: close the connection (TCP RST) without sending a response.
+- `canvas_throttle`: what Canvas sends when a token's rate-limit bucket is full: `403 Forbidden`,
+  text body `403 Forbidden (Rate Limit Exceeded)`, `X-Rate-Limit-Remaining: 0.0` (no Retry-After).
 """
 
 from __future__ import annotations
@@ -28,8 +30,15 @@ from typing import Any, Literal
 
 ENV_VAR = "OL_SANDBOX_FAULTS"
 
-FaultKind = Literal["rate_limit", "server_error", "slow", "truncate", "reset"]
-FAULT_KINDS: tuple[str, ...] = ("rate_limit", "server_error", "slow", "truncate", "reset")
+FaultKind = Literal["rate_limit", "server_error", "slow", "truncate", "reset", "canvas_throttle"]
+FAULT_KINDS: tuple[str, ...] = (
+    "rate_limit",
+    "server_error",
+    "slow",
+    "truncate",
+    "reset",
+    "canvas_throttle",
+)
 
 # OL_SANDBOX_FAULTS key -> FaultConfig field
 _ENV_KEYS: Mapping[str, str] = {

@@ -1,9 +1,10 @@
 """A local HTTP server emulating the platform's source APIs over a synthetic `Institution`.
 
 Stdlib only (`http.server` in a background thread) so it starts in milliseconds in tests and in
-dev. Open edX deployments are served under `/openedx/<deployment>/` with the real paths, auth
-and payload shapes (see docs/contracts.md); `.faults` injects throttling, errors, stalls,
-truncated bodies and connection resets; `.requests` logs what was asked.
+dev. Open edX deployments are served under `/openedx/<deployment>/` and Canvas under `/canvas/`
+(`ol_sandbox.canvas`) with the real paths, auth and payload shapes (see docs/contracts.md);
+`.faults` injects throttling, errors, stalls, truncated bodies and connection resets;
+`.requests` logs what was asked.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote_plus, urlencode, urlsplit
 
+from ol_sandbox.canvas import CANVAS_PREFIX, CanvasApi, throttle_response
 from ol_sandbox.data import CourseRun, DeploymentData, Institution
 from ol_sandbox.faults import Fault, FaultConfig, FaultInjector
 
@@ -429,6 +431,12 @@ class _Handler(BaseHTTPRequestHandler):
                 record(response.status)
                 self._send(response)
                 return
+            if fault.kind == "canvas_throttle":
+                throttled = throttle_response()
+                response = _Response(throttled.status, throttled.body, throttled.headers)
+                record(response.status)
+                self._send(response)
+                return
             if fault.kind == "server_error":
                 response = _server_error(fault)
                 record(response.status)
@@ -549,6 +557,7 @@ class SandboxServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._openedx = _OpenEdxApi(self)
+        self.canvas = CanvasApi(institution, clock=clock)
         self.tokens_issued = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -612,6 +621,11 @@ class SandboxServer:
         self.institution.deployment(deployment)  # KeyError naming the known ones
         return f"{self.url}/{OPENEDX_PREFIX}/{deployment}"
 
+    @property
+    def canvas_url(self) -> str:
+        """Base URL of the Canvas emulator (the API is under `<canvas_url>/api/v1/`)."""
+        return f"{self.url}/{CANVAS_PREFIX}"
+
     # -- request log --------------------------------------------------------------------------
 
     def record(self, entry: RequestRecord) -> None:
@@ -663,4 +677,14 @@ class SandboxServer:
             )
         if segments and segments[0] == OPENEDX_PREFIX:
             return self._openedx.handle(request, segments[1:])
+        if segments and segments[0] == CANVAS_PREFIX:
+            answer = self.canvas.handle(
+                request.method,
+                "/".join(segments[1:]),
+                request.query,
+                request.headers,
+                request.body,
+                request.origin,
+            )
+            return _Response(answer.status, answer.body, answer.headers)
         return _not_found()

@@ -74,6 +74,7 @@ _PRODUCTION_OPENEDX_HOSTS: Mapping[str, Mapping[str, str]] = {
 }
 
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+CANVAS_PRODUCTION_URL = "https://canvas.mit.edu"
 
 
 def find_repo_root(start: Path | None = None) -> Path:
@@ -112,6 +113,12 @@ class PlatformSettings:
     superset_url: str | None
     superset_secret_path: str
     superset_database_name: str
+    # Canvas LMS: the API host, the secret holding its `token`, the account the course registry's
+    # filters default to, and the course registry file (see dg_projects/canvas).
+    canvas_base_url: str
+    canvas_secret_path: str
+    canvas_account_id: str
+    canvas_course_registry: Path
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -193,6 +200,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PlatformSettings:
         superset_secret_path=_env(environ, "SUPERSET_SECRET_PATH", "superset/api"),
         superset_database_name=_env(
             environ, "SUPERSET_DATABASE_NAME", "warehouse" if env.is_local else "Trino"
+        ),
+        canvas_base_url=_env(
+            environ,
+            "CANVAS_BASE_URL",
+            f"{sandbox_url}/canvas" if sandbox_url else CANVAS_PRODUCTION_URL,
+        ).rstrip("/"),
+        canvas_secret_path=_env(
+            environ, "CANVAS_SECRET_PATH", "canvas/api" if env.is_local else "pipelines/canvas/api"
+        ),
+        canvas_account_id=_env(environ, "CANVAS_ACCOUNT_ID", "1"),
+        canvas_course_registry=Path(
+            _env(
+                environ,
+                "CANVAS_COURSE_REGISTRY",
+                str(root / "dg_projects" / "canvas" / "canvas" / "course_registry.yaml"),
+            )
         ),
     )
 

@@ -1,0 +1,65 @@
+"""The canvas location loads in every environment with no credentials; its graph is reviewed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ol_orchestrate.lib.environment import get_settings
+from ol_orchestrate.testing import (
+    assert_matches_snapshot,
+    asset_key_lines,
+    environment,
+    load_definitions,
+)
+
+SNAPSHOT = Path(__file__).with_name("asset_keys.snapshot")
+TABLES = (
+    "courses", "sections", "enrollments", "users", "assignments", "assignment_groups",
+    "submissions", "modules", "module_items", "pages", "files", "folders", "content_exports",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("env", ["dev", "ci", "qa", "production"])
+def test_loads_in_every_environment_without_credentials(env: str) -> None:
+    # An unroutable Vault address and no token: loading must not try to read a secret.
+    with environment(env, {"VAULT_ADDR": "http://127.0.0.1:1", "VAULT_TOKEN": ""}):
+        defs = load_definitions("canvas.definitions")
+        assert_matches_snapshot(asset_key_lines(defs), SNAPSHOT)
+        assert [s.name for s in defs.sensors or ()] == ["canvas_course_registry_sensor"]
+        assert [s.name for s in defs.schedules or ()] == ["canvas_refresh_schedule"]
+        resource = defs.resources["canvas_api"]
+        assert resource.base_url == get_settings().canvas_base_url
+
+
+def test_every_table_is_a_course_partitioned_asset() -> None:
+    with environment("dev"):
+        defs = load_definitions("canvas.definitions")
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert keys == {f"canvas/raw/{table}" for table in TABLES}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.partitions_def is not None
+        assert node.partitions_def.name == "canvas_courses"  # type: ignore[attr-defined]
+        assert node.description
+
+
+@pytest.mark.parametrize(
+    ("env", "base_url", "secret_path"),
+    [
+        ("dev", "http://127.0.0.1:8765/canvas", "canvas/api"),
+        ("ci", "http://127.0.0.1:8765/canvas", "canvas/api"),
+        ("qa", "https://canvas.mit.edu", "pipelines/canvas/api"),
+        ("production", "https://canvas.mit.edu", "pipelines/canvas/api"),
+    ],
+)
+def test_canvas_settings_per_environment(env: str, base_url: str, secret_path: str) -> None:
+    with environment(env, {"OL_SANDBOX_URL": "", "CANVAS_BASE_URL": ""}):
+        settings = get_settings()
+        assert settings.canvas_base_url == base_url
+        assert settings.canvas_secret_path == secret_path
+        assert settings.canvas_course_registry.is_file()
+    with environment(env, {"CANVAS_BASE_URL": "https://canvas.example.edu/"}):
+        assert get_settings().canvas_base_url == "https://canvas.example.edu"

@@ -1,0 +1,247 @@
+"""The daily tracking-log asset over the sandbox's synthetic days: counts, idempotence, the sensor,
+the checks and a missing day."""
+
+import dataclasses
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+
+from ol_orchestrate.lib import tracking_logs as normalizer
+from ol_orchestrate.lib.tracking_log_assets import (
+    ACCOUNTING_CHECK_NAME,
+    QUARANTINE_RATE_CHECK_NAME,
+    TrackingLogAssets,
+    accounting_check_result,
+    quarantine_rate_check_result,
+)
+from ol_orchestrate.testing import environment, persistent_instance
+from ol_sandbox.data import Institution
+from ol_sandbox.tracking_logs import (
+    TrackingLogDay,
+    landing_dir,
+    tracking_log_days,
+    write_tracking_logs,
+)
+from openedx.assets.tracking_logs import build_tracking_logs
+
+DEPLOYMENT = "mitxonline"
+INSTITUTION = Institution.generate(seed=42, courses=2, learners=15, days=4)
+DAYS: dict[str, TrackingLogDay] = {
+    d.day.isoformat(): d for d in tracking_log_days(INSTITUTION, DEPLOYMENT)
+}
+FIRST_DAY = min(DAYS)
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Iterator[Path]:
+    write_tracking_logs(INSTITUTION, str(tmp_path))
+    with environment("ci", {"OL_LAKE_ROOT": str(tmp_path)}):
+        yield tmp_path
+
+
+@pytest.fixture
+def logs(lake: Path) -> TrackingLogAssets:
+    return build_tracking_logs(DEPLOYMENT)
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with persistent_instance() as test_instance:
+        yield test_instance
+
+
+def _materialize(
+    logs: TrackingLogAssets, day: str, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize([logs.asset], partition_key=day, instance=instance, raise_on_error=False)
+
+
+def _partition(lake: Path, day: str) -> Path:
+    return lake / "raw" / "openedx" / f"{DEPLOYMENT}_tracking_logs" / f"dt={day}" / "data.parquet"
+
+
+def _metadata(result: dg.ExecuteInProcessResult) -> dict:
+    [event] = result.get_asset_materialization_events()
+    return {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {
+        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def _tick(
+    logs: TrackingLogAssets, instance: dg.DagsterInstance, cursor: str | None = None
+) -> dg.SensorResult:
+    context = dg.build_sensor_context(instance=instance, cursor=cursor)
+    result = logs.sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def test_a_day_materializes_with_the_right_counts(lake: Path, logs: TrackingLogAssets) -> None:
+    result = _materialize(logs, FIRST_DAY)
+    assert result.success
+    day = DAYS[FIRST_DAY]
+    table = pq.read_table(_partition(lake, FIRST_DAY))
+    metadata = _metadata(result)
+
+    assert metadata["lines_read"] == day.lines
+    # every well-formed sandbox event (syslog-prefixed ones included) is written, nothing else
+    assert metadata["events_written"] == table.num_rows == day.events
+    quarantined = metadata["quarantined_by_reason"]
+    assert sum(quarantined.values()) == metadata["lines_quarantined"]
+    assert metadata["lines_read"] == metadata["events_written"] + metadata["lines_quarantined"]
+    assert metadata["lines_quarantined"] == day.lines - day.events
+    assert quarantined.get("blank", 0) == day.malformed.get("blank", 0)
+    assert quarantined.get("comment", 0) == day.malformed.get("comment", 0)
+    assert metadata["bytes_in"] == sum(
+        (landing_dir(lake, DEPLOYMENT) / FIRST_DAY / name).stat().st_size for name in day.files
+    )
+    assert metadata["bytes_out"] > 0
+    assert metadata["events_per_second"] > 0
+    assert metadata["files"] == sorted(day.files)
+    assert Path(metadata["quarantine_path"]).is_file()
+    assert "quarantine/openedx/mitxonline_tracking_logs/dt=" in metadata["quarantine_path"]
+
+    assert set(table.column("source_name").to_pylist()) == {DEPLOYMENT}
+    assert len(set(table.column("event_id").to_pylist())) == table.num_rows
+    assert len(set(table.column("event_type").to_pylist())) >= 20
+
+    checks = _checks(result)
+    assert checks[ACCOUNTING_CHECK_NAME].passed
+    assert checks[QUARANTINE_RATE_CHECK_NAME].passed
+
+
+def test_rerun_replaces_the_day_exactly(lake: Path, logs: TrackingLogAssets) -> None:
+    assert _materialize(logs, FIRST_DAY).success
+    first = pq.read_table(_partition(lake, FIRST_DAY))
+    assert _materialize(logs, FIRST_DAY).success
+    second = pq.read_table(_partition(lake, FIRST_DAY))
+    assert second.equals(first)
+    folder = _partition(lake, FIRST_DAY).parent
+    assert [p.name for p in folder.iterdir()] == ["data.parquet"]
+    assert not list(lake.rglob("*.tmp"))
+
+
+def test_first_tick_requests_every_day_and_the_backfill_runs_each_once(
+    lake: Path, logs: TrackingLogAssets, instance: dg.DagsterInstance
+) -> None:
+    tick = _tick(logs, instance)
+    requests = tick.run_requests or []
+    assert sorted(r.partition_key for r in requests) == sorted(DAYS)
+    assert all(r.asset_selection == [logs.key] for r in requests)
+
+    for request in requests:
+        assert request.partition_key is not None
+        assert _materialize(logs, request.partition_key, instance).success
+    assert instance.get_materialized_partitions(logs.key) == set(DAYS)
+    for day in DAYS:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=logs.key, asset_partitions=[day]), limit=10
+        ).records
+        assert len(records) == 1, day
+        assert pq.read_table(_partition(lake, day)).num_rows == DAYS[day].events
+
+    # nothing new: the next tick requests nothing, with or without the cursor
+    assert not _tick(logs, instance, tick.cursor).run_requests
+    assert not _tick(logs, instance).run_requests
+
+
+def test_sensor_requests_only_new_or_changed_days(
+    lake: Path, logs: TrackingLogAssets, instance: dg.DagsterInstance, tmp_path_factory
+) -> None:
+    landing = landing_dir(lake, DEPLOYMENT)
+    held_back = sorted(DAYS)[2:]
+    parking = tmp_path_factory.mktemp("parking")
+    for day in held_back:
+        shutil.move(landing / day, parking / day)
+
+    tick = _tick(logs, instance)
+    first = sorted(r.partition_key for r in tick.run_requests or [])
+    assert first == sorted(DAYS)[:2]
+    for day in first:
+        assert _materialize(logs, day, instance).success
+
+    for day in held_back:
+        shutil.move(parking / day, landing / day)
+    tick = _tick(logs, instance, tick.cursor)
+    assert sorted(r.partition_key for r in tick.run_requests or []) == held_back
+    for day in held_back:
+        assert _materialize(logs, day, instance).success
+
+    # a day whose files are replaced is requested again; the others are not
+    changed = sorted(DAYS)[1]
+    target = next((landing / changed).glob("*.gz"))
+    stat = target.stat()  # same bytes, new modification time: a re-delivered file
+    os.utime(target, (stat.st_atime, stat.st_mtime + 60))
+    tick = _tick(logs, instance, tick.cursor)
+    assert [r.partition_key for r in tick.run_requests or []] == [changed]
+
+
+def test_sensor_skips_days_outside_the_partitions(
+    lake: Path, logs: TrackingLogAssets, instance: dg.DagsterInstance
+) -> None:
+    landing = landing_dir(lake, DEPLOYMENT)
+    for folder in ("2020-01-01", "2999-01-01", "not-a-day"):
+        (landing / folder).mkdir()
+        (landing / folder / "tracking.log-1.gz").write_bytes(b"")
+    requested = {r.partition_key for r in _tick(logs, instance).run_requests or []}
+    assert requested == set(DAYS)
+
+
+def test_check_results_fail_on_bad_accounting_or_a_high_quarantine_rate() -> None:
+    assert accounting_check_result(10, 7, {"blank": 3}).passed
+    bad = accounting_check_result(10, 7, {"blank": 2})
+    assert not bad.passed
+    assert bad.metadata["lines_unaccounted"].value == 1
+    assert quarantine_rate_check_result(1000, 10, 0.01).passed
+    assert not quarantine_rate_check_result(1000, 11, 0.01).passed
+    assert quarantine_rate_check_result(0, 0, 0.0).passed
+
+
+def test_the_asset_fails_its_accounting_check_when_lines_go_missing(
+    lake: Path, logs: TrackingLogAssets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = normalizer.normalize_files
+
+    def losing_a_line(*args, **kwargs):  # type: ignore[no-untyped-def]
+        summary = real(*args, **kwargs)
+        return dataclasses.replace(summary, events_written=summary.events_written - 1)
+
+    monkeypatch.setattr(normalizer, "normalize_files", losing_a_line)
+    result = _materialize(logs, FIRST_DAY)
+    checks = _checks(result)
+    assert not checks[ACCOUNTING_CHECK_NAME].passed
+    # the accounting check blocks: the step fails rather than passing a lossy partition on
+    assert not result.success
+
+
+def test_the_quarantine_rate_check_fails_above_its_threshold(lake: Path) -> None:
+    day = sorted(DAYS)[0]
+    folder = landing_dir(lake, DEPLOYMENT) / day
+    (folder / "tracking.log-extra.log").write_text('{"event_type": "x", "time": "nope"\n' * 50)
+    strict = build_tracking_logs(DEPLOYMENT, max_quarantine_rate=0.001)
+    result = _materialize(strict, day)
+    assert result.success  # the rate check reports; it does not block the partition
+    checks = _checks(result)
+    assert checks[ACCOUNTING_CHECK_NAME].passed
+    assert not checks[QUARANTINE_RATE_CHECK_NAME].passed
+
+
+def test_a_day_without_files_fails_naming_the_prefix(lake: Path, logs: TrackingLogAssets) -> None:
+    result = _materialize(logs, "2026-02-20")
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    message = str(failure.step_failure_data.error)
+    assert "no tracking-log files for 2026-02-20" in message
+    assert str(landing_dir(lake, DEPLOYMENT) / "2026-02-20") in message
+    assert not _partition(lake, "2026-02-20").exists()

@@ -1,0 +1,399 @@
+"""Daily tracking-log assets for any source of Open edX tracking logs, built by one factory.
+
+`build_tracking_log_assets` returns, for one source (an Open edX deployment, edX.org, ...), a
+daily-partitioned asset that normalizes one day of raw log files from the landing area into one
+Parquet partition, its asset checks (line accounting, quarantine rate) and a sensor that requests
+the days whose raw files appeared or changed. The day's raw files live under
+
+    <landing prefix>/<YYYY-MM-DD>/<any file name>       (hidden files ignored)
+
+with the landing prefix relative to the lake root (``landing/openedx/mitxonline/tracking_logs``)
+or a full URL (``s3://other-bucket/tracking``); the normalized events land at
+`lake_path_for(lake_root, key, day)` (``raw/<source>/<name>/dt=<day>/data.parquet``) and the
+quarantined lines next to it under ``quarantine/<source>/<name>/dt=<day>/rejects.parquet``.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the asset function's annotations.
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+from upath import UPath
+
+from ol_orchestrate.io_managers import lake_path_for
+from ol_orchestrate.lib.environment import get_settings
+
+DEFAULT_MAX_QUARANTINE_RATE = 0.01
+ACCOUNTING_CHECK_NAME = "lines_accounted_for"
+QUARANTINE_RATE_CHECK_NAME = "quarantine_rate_below_threshold"
+QUARANTINE_FILE_NAME = "rejects.parquet"
+# Metadata key (on every materialization) of the fingerprint of the files it read.
+FINGERPRINT_METADATA_KEY = "landing_fingerprint"
+DEFAULT_SENSOR_INTERVAL_SECONDS = 300
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One raw file of a day in the landing area."""
+
+    day: str
+    name: str
+    path: UPath
+    size: int
+    version: str  # ETag on S3, modification time locally: changes when the file is replaced
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.name}:{self.size}:{self.version}"
+
+
+@dataclass(frozen=True)
+class TrackingLogAssets:
+    """What `build_tracking_log_assets` returns for one source."""
+
+    asset: dg.AssetsDefinition
+    check_keys: tuple[dg.AssetCheckKey, ...]
+    sensor: dg.SensorDefinition
+
+    @property
+    def key(self) -> dg.AssetKey:
+        return self.asset.key
+
+
+def tracking_log_asset_key(source_system: str, deployment: str) -> dg.AssetKey:
+    return dg.AssetKey([source_system, "raw", f"{deployment}_tracking_logs"])
+
+
+def quarantine_path_for(lake_root: str | UPath, asset_key: dg.AssetKey, day: str) -> UPath:
+    """Where the quarantined lines of one day go: the quarantine layer beside the raw layer."""
+    source, _layer, *name = asset_key.path
+    return lake_path_for(lake_root, [source, "quarantine", *name], day).with_name(
+        QUARANTINE_FILE_NAME
+    )
+
+
+def resolve_landing_prefix(lake_root: str | UPath, landing_prefix: str) -> UPath:
+    """`landing_prefix` as a path: relative prefixes live under the lake root."""
+    if "://" in landing_prefix or landing_prefix.startswith("/"):
+        return UPath(landing_prefix)
+    root = lake_root if isinstance(lake_root, UPath) else UPath(str(lake_root))
+    return root.joinpath(*[part for part in landing_prefix.split("/") if part])
+
+
+def _version(info: Mapping[str, Any]) -> str:
+    for key in ("ETag", "etag", "mtime", "LastModified", "last_modified", "created"):
+        value = info.get(key)
+        if value is not None:
+            return str(value).strip('"')
+    return ""
+
+
+def list_landing_files(prefix: UPath, day: str | None = None) -> dict[str, list[LandingFile]]:
+    """The raw files under `prefix` (or under its `day` folder), by day, in name order.
+
+    One recursive listing (one paginated LIST on S3) rather than one per day, so a sensor tick
+    costs the same whatever the number of days.
+    """
+    base = prefix / day if day else prefix
+    fs = base.fs
+    root = base.path.rstrip("/")
+    try:
+        found = fs.find(root, detail=True, maxdepth=1 if day else 2)
+    except FileNotFoundError:
+        return {}
+    days: dict[str, list[LandingFile]] = {}
+    for found_path, info in sorted(found.items()):
+        if info.get("type") == "directory":
+            continue
+        relative = found_path[len(root) :].lstrip("/").split("/")
+        if day:
+            if len(relative) != 1:
+                continue
+            file_day, name = day, relative[0]
+        else:
+            if len(relative) != 2:
+                continue
+            file_day, name = relative
+        if name.startswith(".") or not _DAY.match(file_day):
+            continue
+        days.setdefault(file_day, []).append(
+            LandingFile(
+                day=file_day,
+                name=name,
+                path=prefix / file_day / name,
+                size=int(info.get("size") or 0),
+                version=_version(info),
+            )
+        )
+    return days
+
+
+def landing_fingerprint(files: Sequence[LandingFile]) -> str:
+    """A short digest of a day's file set: changes when a file is added, removed or replaced."""
+    text = "\n".join(sorted(f.fingerprint for f in files))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def accounting_check_result(
+    lines_read: int, events_written: int, quarantined_by_reason: Mapping[str, int]
+) -> dg.AssetCheckResult:
+    """Passes when every line read was either written as an event or quarantined."""
+    quarantined = sum(quarantined_by_reason.values())
+    unaccounted = lines_read - events_written - quarantined
+    return dg.AssetCheckResult(
+        check_name=ACCOUNTING_CHECK_NAME,
+        passed=unaccounted == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "every line read was written or quarantined"
+            if unaccounted == 0
+            else f"{unaccounted} line(s) neither written nor quarantined"
+        ),
+        metadata={
+            "lines_read": lines_read,
+            "events_written": events_written,
+            "lines_quarantined": quarantined,
+            "lines_unaccounted": unaccounted,
+        },
+    )
+
+
+def quarantine_rate_check_result(
+    lines_read: int, rejected: int, max_rate: float
+) -> dg.AssetCheckResult:
+    """Passes when the share of rejected lines (blank and comment lines excluded) is at most
+    `max_rate`."""
+    rate = rejected / lines_read if lines_read else 0.0
+    return dg.AssetCheckResult(
+        check_name=QUARANTINE_RATE_CHECK_NAME,
+        passed=rate <= max_rate,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"{rate:.4%} of lines rejected (threshold {max_rate:.4%})",
+        metadata={
+            "lines_rejected": rejected,
+            "quarantine_rate": float(rate),
+            "max_quarantine_rate": float(max_rate),
+        },
+    )
+
+
+def build_tracking_log_assets(
+    source_system: str,
+    deployment: str,
+    landing_prefix: str,
+    partitions_def: dg.TimeWindowPartitionsDefinition,
+    *,
+    group_name: str | None = None,
+    kinds: set[str] | None = None,
+    max_quarantine_rate: float = DEFAULT_MAX_QUARANTINE_RATE,
+    lake_root: str | UPath | None = None,
+    sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_SECONDS,
+    sensor_default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+) -> TrackingLogAssets:
+    """The daily tracking-log asset of one source, its checks and its sensor.
+
+    `landing_prefix` is relative to the lake root (or a full URL); `lake_root` (a path, URL or a
+    `UPath` carrying storage options) defaults to the environment's lake, read when the asset or
+    sensor runs (never at load time).
+    `max_quarantine_rate` is the quarantine-rate check's threshold: the share of lines read that
+    were rejected (blank and `#` comment lines do not count).
+    """
+    if not 0 <= max_quarantine_rate <= 1:
+        msg = f"max_quarantine_rate must be within [0, 1], got {max_quarantine_rate}"
+        raise ValueError(msg)
+    key = tracking_log_asset_key(source_system, deployment)
+    name = f"{source_system}_{deployment}_tracking_logs"
+    check_specs = [
+        dg.AssetCheckSpec(
+            ACCOUNTING_CHECK_NAME,
+            asset=key,
+            description="lines read == events written + lines quarantined",
+            blocking=True,
+        ),
+        dg.AssetCheckSpec(
+            QUARANTINE_RATE_CHECK_NAME,
+            asset=key,
+            description=(
+                f"at most {max_quarantine_rate:.2%} of the day's lines are rejected "
+                "(blank and comment lines excluded)"
+            ),
+        ),
+    ]
+
+    def _lake_root() -> str | UPath:
+        return lake_root if lake_root is not None else get_settings().lake_root
+
+    @dg.asset(
+        key=key,
+        partitions_def=partitions_def,
+        group_name=group_name or f"{source_system}_{deployment}",
+        kinds=kinds or {source_system, "parquet"},
+        description=(
+            f"{deployment} tracking-log events, one Parquet partition per day (`dt=YYYY-MM-DD`): "
+            f"the day's raw log files from `{landing_prefix}/<day>/` normalized (one row per "
+            'event, see docs/contracts.md "Tracking logs"); lines that are not events are '
+            "quarantined with their reason and position."
+        ),
+        check_specs=check_specs,
+        metadata={"landing_prefix": landing_prefix},
+        retry_policy=dg.RetryPolicy(max_retries=1, delay=10),
+    )
+    def tracking_logs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        # Imported here: the normalizer's dependencies are only needed when a day runs.
+        from ol_orchestrate.lib.tracking_logs import normalize_files
+
+        day = context.partition_key
+        root = _lake_root()
+        day_prefix = resolve_landing_prefix(root, landing_prefix) / day
+        files = list_landing_files(resolve_landing_prefix(root, landing_prefix), day).get(day, [])
+        if not files:
+            raise dg.Failure(
+                description=(
+                    f"no tracking-log files for {day} under {day_prefix} "
+                    f"(source {source_system}/{deployment}); nothing to normalize"
+                ),
+                allow_retries=False,
+            )
+        output = lake_path_for(root, key, day)
+        quarantine_output = quarantine_path_for(root, key, day)
+        context.log.info(f"normalizing {len(files)} file(s) from {day_prefix} into {output}")
+        summary = normalize_files(
+            [f.path for f in files], output, quarantine_output, source_name=deployment
+        )
+        quarantined = sum(summary.quarantined_by_reason.values())
+        rejected = summary.rejected
+        seconds = max(float(summary.seconds), 1e-9)
+        if quarantined:
+            context.log.warning(
+                f"{quarantined} line(s) quarantined to {quarantine_output}: "
+                f"{summary.quarantined_by_reason}"
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(output)),
+                "quarantine_path": dg.MetadataValue.path(str(quarantine_output)),
+                "landing_prefix": dg.MetadataValue.path(str(day_prefix)),
+                "files": dg.MetadataValue.json([f.name for f in files]),
+                FINGERPRINT_METADATA_KEY: landing_fingerprint(files),
+                "lines_read": summary.lines_read,
+                "events_written": summary.events_written,
+                "dagster/row_count": summary.events_written,
+                "lines_quarantined": quarantined,
+                "lines_rejected": rejected,
+                "quarantined_by_reason": dg.MetadataValue.json(
+                    dict(sorted(summary.quarantined_by_reason.items()))
+                ),
+                "bytes_in": summary.bytes_in,
+                "bytes_out": summary.bytes_out,
+                "seconds": float(summary.seconds),
+                "events_per_second": float(round(summary.events_written / seconds, 1)),
+                "mb_in_per_second": float(round(summary.bytes_in / seconds / 1e6, 3)),
+                "event_types": len(summary.event_types_seen),
+            },
+            check_results=[
+                accounting_check_result(
+                    summary.lines_read, summary.events_written, summary.quarantined_by_reason
+                ),
+                quarantine_rate_check_result(summary.lines_read, rejected, max_quarantine_rate),
+            ],
+        )
+
+    @dg.sensor(
+        name=f"{name}_sensor",
+        asset_selection=[key],
+        minimum_interval_seconds=sensor_interval_seconds,
+        default_status=sensor_default_status,
+        description=(
+            f"Requests a run per day whose raw {deployment} tracking logs appeared under "
+            f"`{landing_prefix}` and are not materialized yet, or whose files changed since."
+        ),
+    )
+    def tracking_log_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        prefix = resolve_landing_prefix(_lake_root(), landing_prefix)
+        return evaluate_landing(context, key, prefix, partitions_def, cursor=context.cursor)
+
+    return TrackingLogAssets(
+        asset=tracking_logs,
+        check_keys=tuple(spec.key for spec in check_specs),
+        sensor=tracking_log_sensor,
+    )
+
+
+def evaluate_landing(
+    context: dg.SensorEvaluationContext,
+    asset_key: dg.AssetKey,
+    prefix: UPath,
+    partitions_def: dg.TimeWindowPartitionsDefinition,
+    *,
+    cursor: str | None,
+) -> dg.SensorResult:
+    """One sensor tick: a run request per day that needs (re)processing.
+
+    A day is requested when it has files and (a) is not materialized, or (b) its files'
+    fingerprint differs from the one this sensor last saw for it, or (for a day materialized but
+    unknown to the cursor: a new sensor, a reset cursor) from the one its latest materialization
+    recorded. Days already done are never requested again; days outside the partitions (before
+    the start, or not yet complete) are skipped. The cursor maps day -> fingerprint.
+    """
+    seen: dict[str, str] = json.loads(cursor) if cursor else {}
+    landing = list_landing_files(prefix)
+    materialized = context.instance.get_materialized_partitions(asset_key)
+    requests: list[dg.RunRequest] = []
+    outside: list[str] = []
+    next_cursor: dict[str, str] = dict(seen)
+    for day, files in sorted(landing.items()):
+        if not partitions_def.has_partition_key(day):
+            outside.append(day)
+            continue
+        fingerprint = landing_fingerprint(files)
+        if day not in materialized:
+            needed = True
+        elif day in seen:
+            needed = seen[day] != fingerprint
+        else:
+            recorded = _recorded_fingerprint(context.instance, asset_key, day)
+            needed = recorded is not None and recorded != fingerprint
+        next_cursor[day] = fingerprint
+        if needed:
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{asset_key.to_user_string()}:{day}:{fingerprint}",
+                    partition_key=day,
+                    asset_selection=[asset_key],
+                    tags={"ol/landing_fingerprint": fingerprint},
+                )
+            )
+    if outside:
+        context.log.info(
+            f"{len(outside)} day(s) with files outside the partitions, skipped: "
+            f"{outside[0]} .. {outside[-1]}"
+        )
+    skip_reason = None if requests else f"no new or changed days under {prefix}"
+    return dg.SensorResult(
+        run_requests=requests,
+        cursor=json.dumps(next_cursor, sort_keys=True, separators=(",", ":")),
+        skip_reason=skip_reason,
+    )
+
+
+def _recorded_fingerprint(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, day: str
+) -> str | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[day]), limit=1
+    ).records
+    if not records:
+        return None
+    materialization = records[0].asset_materialization
+    if materialization is None:
+        return None
+    value = materialization.metadata.get(FINGERPRINT_METADATA_KEY)
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
