@@ -197,8 +197,8 @@ def print_summary(report: MaterializeReport, console: Console) -> None:
         )
         if location.skipped_partitioned:
             console.print(
-                f"{'':<12} up to date (no new partitions): "
-                + ", ".join(key.to_user_string() for key in location.skipped_partitioned)
+                f"{'':<12} {len(location.skipped_partitioned)} partitioned asset(s) had no new "
+                "partition to run"
             )
     if report.mart_rows:
         table = Table(title="Marts")

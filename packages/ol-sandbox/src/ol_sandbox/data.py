@@ -35,8 +35,9 @@ class SizeKnobs(TypedDict):
 # Size knobs for `Institution.generate(seed=..., **SIZES[name])`.
 SIZES: dict[str, SizeKnobs] = {
     "small": {"courses": 4, "learners": 40, "days": 14},
-    "default": {"courses": 12, "learners": 400, "days": 60},
-    "large": {"courses": 120, "learners": 4000, "days": 365},
+    # Sized so that `ol-platform materialize` runs end to end in about a minute on 2 cores.
+    "default": {"courses": 6, "learners": 200, "days": 14},
+    "large": {"courses": 60, "learners": 2000, "days": 140},
 }
 
 _ORGS: Mapping[str, tuple[str, ...]] = {
