@@ -164,16 +164,19 @@ def test_runs_are_recorded_and_partitions_run_once(twice_materialized: dict) -> 
     code = (
         "import json, dagster as dg; i = dg.DagsterInstance.get(); "
         "print(json.dumps([[r.status.value, r.tags.get('ol-platform/location'), "
-        "r.tags.get('dagster/partition')] for r in i.get_runs()]))"
+        "r.tags.get('dagster/partition'), "
+        "sorted(k.to_user_string() for k in r.asset_selection or [])] for r in i.get_runs()]))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     runs = json.loads(out.stdout)
-    assert {status for status, _, _ in runs} == {"SUCCESS"}
-    # The warehouse is rebuilt on each pass; a partition (day, course) runs only once.
-    assert sum(1 for _, location, _ in runs if location == "lakehouse") == 2
-    partitions = [(location, p) for _, location, p in runs if p is not None]
+    assert {status for status, _, _, _ in runs} == {"SUCCESS"}
+    # The warehouse is rebuilt on each pass; a partition (day, course) of an asset runs only once.
+    assert sum(1 for _, location, _, _ in runs if location == "lakehouse") == 2
+    partitions = [(p, tuple(assets)) for _, _, p, assets in runs if p is not None]
     assert len(partitions) == len(set(partitions))
-    canvas_courses = {p for location, p in partitions if location == "canvas"}
+    canvas_courses = {p for _, location, p, _ in runs if location == "canvas"}
     assert len(canvas_courses) == INSTITUTION.courses
+    tracking_days = [p for p, assets in partitions if any("tracking_logs" in a for a in assets)]
+    assert len(tracking_days) == 2 * INSTITUTION.days  # two deployments
