@@ -21,8 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from ol_platform.locations import read_workspace
+
 ROOT = Path(__file__).resolve().parents[1]
-LOCATIONS = {"openedx": "openedx.definitions", "lakehouse": "lakehouse.definitions"}
 BASELINE = "import dagster_dbt"
 
 
@@ -38,7 +39,8 @@ def bench_load(repeat: int, env: dict[str, str]) -> None:
     print(f"== code location load time (median of {repeat}, fresh interpreter each) ==")
     baseline = statistics.median(_timed_import(BASELINE, env) for _ in range(repeat))
     print(f"{'baseline: import dagster_dbt':<40} {baseline:7.2f}s   1.00x")
-    for name, module in LOCATIONS.items():
+    for location in read_workspace(ROOT / "dg_deployments" / "local" / "workspace.yaml"):
+        name, module = location.name, location.module
         seconds = statistics.median(
             _timed_import(f"import {module} as m; m.defs.resolve_asset_graph()", env)
             for _ in range(repeat)
@@ -56,6 +58,7 @@ def _materialize(size: str, env: dict[str, str]) -> float:
         cwd=ROOT,
         check=True,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return time.perf_counter() - start
 

@@ -270,7 +270,9 @@ def build_tracking_log_assets(
         rejected = summary.rejected
         seconds = max(float(summary.seconds), 1e-9)
         if quarantined:
-            context.log.warning(
+            # Blank and comment lines are expected; only rejected events deserve a warning.
+            log = context.log.warning if rejected else context.log.info
+            log(
                 f"{quarantined} line(s) quarantined to {quarantine_output}: "
                 f"{summary.quarantined_by_reason}"
             )
