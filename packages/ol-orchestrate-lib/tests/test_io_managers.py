@@ -6,9 +6,8 @@ implementation is checked on both kinds of filesystem it has to serve.
 """
 
 import os
-import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ from dagster import (
     materialize,
     op,
 )
-from moto.server import ThreadedMotoServer
 from upath import UPath
 
 from ol_orchestrate.io_managers import (
@@ -68,32 +66,6 @@ class Lake:
 
     def rel(self, *key: str, partition: Any = None) -> str:
         return str(self.path(*key, partition=partition)).removeprefix(self.root + "/")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")  # pragma: allowlist secret
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 
 def _local_lake(tmp_path: Path) -> Lake:

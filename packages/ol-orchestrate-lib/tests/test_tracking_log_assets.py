@@ -4,16 +4,13 @@ The openedx location's tests cover the behaviour on a local lake in depth."""
 
 from __future__ import annotations
 
-import socket
 import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import boto3
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
-from moto.server import ThreadedMotoServer
 from upath import UPath
 
 from ol_orchestrate.lib.tracking_log_assets import (
@@ -32,30 +29,8 @@ INSTITUTION = Institution.generate(
 PARTITIONS = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def s3_lake(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> UPath:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")  # pragma: allowlist secret
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def s3_lake(moto_endpoint: str, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> UPath:
     bucket = f"lake-{uuid.uuid4().hex[:12]}"
     client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
     client.create_bucket(Bucket=bucket)

@@ -9,17 +9,14 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pyarrow.parquet as pq
 import pytest
-from moto.server import ThreadedMotoServer
 from upath import UPath
 
 from ol_orchestrate.lib.tracking_logs import normalize as module
@@ -35,30 +32,10 @@ EVENT = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def bucket(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")  # pragma: allowlist secret
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def bucket(
+    moto_endpoint: str, aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Any:
     # Local temporary files of the upload go here, so the test can see that none is left.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     name = f"logs-{uuid.uuid4().hex[:12]}"
