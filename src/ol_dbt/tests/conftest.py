@@ -12,11 +12,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import duckdb
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -121,6 +123,15 @@ def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> DuckDbBuild:
     )
     invocation = run_dbt(["build", "--target", "ci"], work_dir=work_dir, env=env)
     return DuckDbBuild(invocation, lake_root, warehouse_path)
+
+
+@pytest.fixture(scope="module")
+def warehouse(duckdb_build: DuckDbBuild) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the warehouse the shared build wrote (the build must pass)."""
+    assert duckdb_build.invocation.returncode == 0, duckdb_build.invocation.output[-6000:]
+    connection = duckdb.connect(str(duckdb_build.warehouse_path), read_only=True)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture(scope="session")

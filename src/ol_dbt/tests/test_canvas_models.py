@@ -5,7 +5,6 @@ the Trino compile and manifest of the Canvas nodes."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -39,14 +38,6 @@ CANVAS_INTERMEDIATE = (
     "int_canvas__assignments",
     "int_canvas__submissions",
 )
-
-
-@pytest.fixture(scope="module")
-def warehouse(duckdb_build: DuckDbBuild) -> Iterator[duckdb.DuckDBPyConnection]:
-    assert duckdb_build.invocation.returncode == 0, duckdb_build.invocation.output[-6000:]
-    connection = duckdb.connect(str(duckdb_build.warehouse_path), read_only=True)
-    yield connection
-    connection.close()
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:

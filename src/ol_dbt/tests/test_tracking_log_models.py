@@ -4,13 +4,11 @@ learning activity (Insights rules, Monday weeks, re-delivered lines counted once
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import date
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import duckdb
-import pytest
 
 if TYPE_CHECKING:
     from .conftest import DuckDbBuild
@@ -22,14 +20,6 @@ TRACKING_LOG_MARTS = (
     "fct_openedx__video_engagement",
     "fct_openedx__problem_attempts",
 )
-
-
-@pytest.fixture(scope="module")
-def warehouse(duckdb_build: DuckDbBuild) -> Iterator[duckdb.DuckDBPyConnection]:
-    assert duckdb_build.invocation.returncode == 0, duckdb_build.invocation.output[-6000:]
-    connection = duckdb.connect(str(duckdb_build.warehouse_path), read_only=True)
-    yield connection
-    connection.close()
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
