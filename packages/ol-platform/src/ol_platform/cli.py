@@ -11,7 +11,6 @@ ol-platform tracking-logs normalize FILE_OR_DIR... --output DIR
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import subprocess
@@ -91,15 +90,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve_sandbox(size: str, seed: int, host: str, port: int, console: Console) -> int:
-    from ol_sandbox.data import SIZES, Institution
-    from ol_sandbox.server import SandboxServer
+    """The sandbox's own command (`python -m ol_sandbox serve`), so there is one way to serve it."""
+    from ol_sandbox.__main__ import main as sandbox_main
 
-    institution = Institution.generate(seed=seed, **SIZES[size])
-    with SandboxServer(institution, host=host, port=port) as server:
-        console.print(f"sandbox ({size}) on {server.url}; Ctrl-C stops it")
-        with contextlib.suppress(KeyboardInterrupt):
-            signal.pause()
-    return 0
+    argv = ["serve", "--size", size, "--seed", str(seed), "--host", host, "--port", str(port)]
+    return sandbox_main(argv)
 
 
 def _ui(port: int, size: str, console: Console) -> int:

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             f"secret {client_secret_for(name)})",
             flush=True,
         )
+    print(f"  canvas: {server.canvas_url}  (bearer token in dg_deployments/local/secrets.yaml)")
     if faults.enabled:
         print(f"  random faults from {ENV_VAR}: {faults}", flush=True)
     try:
