@@ -41,9 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def _terminate(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        # Only a flag: raising here could land inside a lock the serving loop holds.
+        server.request_stop()
 
+    # Ctrl-C too: the default SIGINT handler raises KeyboardInterrupt wherever the main thread is,
+    # possibly inside the serving loop's lock ("release unlocked lock").
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     server.start()
     print(f"ol-sandbox ({args.size}, seed {args.seed}) serving at {server.url}", flush=True)
     for name, data in institution.deployments.items():

@@ -554,6 +554,7 @@ class SandboxServer:
         self._tokens: dict[str, _Token] = {}
         self._log: list[RequestRecord] = []
         self._stopping = threading.Event()
+        self._stop_requested = False
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._openedx = _OpenEdxApi(self)
@@ -591,10 +592,14 @@ class SandboxServer:
         """Run in the foreground until interrupted (used by `python -m ol_sandbox serve`)."""
         self.start()
         try:
-            while not self._stopping.wait(0.5):
+            while not self._stopping.wait(0.5) and not self._stop_requested:
                 pass
         finally:
             self.stop()
+
+    def request_stop(self) -> None:
+        """Ask `serve_forever` to return; safe to call from a signal handler (sets a flag only)."""
+        self._stop_requested = True
 
     def __enter__(self) -> SandboxServer:
         return self.start()
