@@ -13,17 +13,19 @@ from ol_orchestrate.resources.secrets import SecretsResource
 
 def build_canvas_definitions() -> dg.Definitions:
     settings = get_settings()
+    secrets = SecretsResource.from_settings(settings)
     return build_definitions(
         assets=CANVAS_ASSETS,
         sensors=[canvas_course_registry_sensor],
         schedules=[canvas_refresh_schedule],
         resources={
             "canvas_api": CanvasApiResource(
-                secrets=SecretsResource.from_settings(settings),
+                secrets=secrets,
                 base_url=settings.canvas_base_url,
                 secret_path=settings.canvas_secret_path,
             )
         },
+        secrets=secrets,
         settings=settings,
     )
 

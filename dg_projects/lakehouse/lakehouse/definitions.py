@@ -27,6 +27,7 @@ def build_lakehouse_definitions() -> dg.Definitions:
     translator = LakehouseDbtTranslator(project.warehouse_kind)
     dbt_assets_def = build_dbt_assets(project, manifest, translator)
     superset_assets = build_superset_assets(manifest, translator, project)
+    secrets = SecretsResource.from_settings(settings)
 
     build_job = dg.define_asset_job(
         BUILD_JOB_NAME,
@@ -39,10 +40,9 @@ def build_lakehouse_definitions() -> dg.Definitions:
         jobs=[build_job],
         resources={
             "dbt": project.cli_resource(),
-            "superset": SupersetResource.from_settings(
-                settings, secrets=SecretsResource.from_settings(settings)
-            ),
+            "superset": SupersetResource.from_settings(settings, secrets=secrets),
         },
+        secrets=secrets,
         settings=settings,
     )
 

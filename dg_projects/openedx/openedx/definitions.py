@@ -25,6 +25,7 @@ def build_openedx_definitions() -> dg.Definitions:
             openedx_resource_key(name): OpenEdxApiResource(deployment=name, secrets=secrets)
             for name in names
         },
+        secrets=secrets,
         settings=settings,
     )
 

@@ -18,10 +18,16 @@ from ol_orchestrate.lib.environment import PlatformSettings, get_settings
 from ol_orchestrate.resources.secrets import SecretsResource
 
 
-def platform_resources(settings: PlatformSettings) -> dict[str, Any]:
-    """The resources every code location gets: the secrets backend and the lake IO manager."""
+def platform_resources(
+    settings: PlatformSettings, secrets: SecretsResource | None = None
+) -> dict[str, Any]:
+    """The resources every code location gets: the secrets backend and the lake IO manager.
+
+    A location whose own resources nest the secrets resource passes that same instance as
+    `secrets`, so one secrets resource serves the whole location.
+    """
     return {
-        "secrets": SecretsResource.from_settings(settings),
+        "secrets": secrets or SecretsResource.from_settings(settings),
         "io_manager": lake_io_manager_from_settings(settings),
     }
 
@@ -34,6 +40,7 @@ def build_definitions(
     schedules: Iterable[Any] = (),
     sensors: Iterable[Any] = (),
     resources: Mapping[str, Any] | None = None,
+    secrets: SecretsResource | None = None,
     settings: PlatformSettings | None = None,
 ) -> dg.Definitions:
     """Definitions for one code location with the platform's resources and executor.
@@ -43,7 +50,7 @@ def build_definitions(
     executor inside the run worker.
     """
     settings = settings or get_settings()
-    all_resources = platform_resources(settings)
+    all_resources = platform_resources(settings, secrets)
     all_resources.update(resources or {})
     executor = dg.in_process_executor if settings.is_local else dg.multiprocess_executor
     return dg.Definitions(
