@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 from moto.server import ThreadedMotoServer
 
+from ol_orchestrate.testing import free_port
 from ol_sandbox.data import SIZES, Institution
 from ol_sandbox.faults import FaultConfig
 from ol_sandbox.server import SandboxServer
@@ -25,16 +25,10 @@ def sandbox(sandbox_institution: Institution) -> Iterator[SandboxServer]:
         yield server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """An S3 API (moto's server) on 127.0.0.1; tests create their own buckets."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     try:

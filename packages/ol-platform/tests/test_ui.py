@@ -4,7 +4,6 @@ lineage from the raw Open edX assets (openedx location) into the dbt models (lak
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from ol_orchestrate.lib.environment import find_repo_root
+from ol_orchestrate.testing import free_port
 from ol_platform.locations import read_workspace
 
 LOCATIONS_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries {
@@ -21,12 +21,6 @@ LOCATIONS_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries {
 LINEAGE_QUERY = """{ assetNodes(
   assetKeys: [{path: ["openedx", "staging", "stg_openedx__enrollments"]}]
 ) { repository { location { name } } dependencyKeys { path } } }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _graphql(port: int, query: str) -> dict:
@@ -41,7 +35,7 @@ def _graphql(port: int, query: str) -> dict:
 
 @pytest.fixture(scope="module")
 def ui_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DAGSTER_ENV": "dev", "OL_DATA_DIR": str(tmp_path_factory.mktemp("ui"))}
     env.pop("DAGSTER_HOME", None)
     process = subprocess.Popen(

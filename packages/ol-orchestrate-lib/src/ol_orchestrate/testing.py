@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -90,3 +91,10 @@ def persistent_instance() -> Iterator[dg.DagsterInstance]:
             yield instance
         finally:
             instance.dispose()
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for a test server that needs a fixed port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
