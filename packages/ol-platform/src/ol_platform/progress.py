@@ -23,7 +23,7 @@ class RunProgress:
         self._run_id = run_id
         self._console = console
         self._stop = threading.Event()
-        self._seen = 0
+        self._cursor: str | None = None
         self._thread = threading.Thread(target=self._poll, name="run-progress", daemon=True)
         self.materialized: list[dg.AssetKey] = []
         self.failed_steps: list[str] = []
@@ -42,10 +42,15 @@ class RunProgress:
             self._drain()
 
     def _drain(self) -> None:
-        records = self._instance.all_logs(self._run_id)
-        for record in records[self._seen :]:
-            event = record.dagster_event
-            if event is None or event.event_type not in _WATCHED:
+        # Only the watched events, and only those after the last poll: a run's log can hold
+        # thousands of events (dbt), re-reading all of it every 0.25 s would grow quadratically.
+        connection = self._instance.get_records_for_run(
+            self._run_id, cursor=self._cursor, of_type=_WATCHED
+        )
+        self._cursor = connection.cursor
+        for record in connection.records:
+            event = record.event_log_entry.dagster_event
+            if event is None:
                 continue
             if event.event_type == dg.DagsterEventType.STEP_START:
                 self._console.print(f"  [dim]… {event.step_key}[/dim]")
@@ -57,8 +62,6 @@ class RunProgress:
             else:
                 self.failed_steps.append(event.step_key or "?")
                 self._console.print(f"  [red]✗ {event.step_key}[/red]: {event.message}")
-        self._seen = len(records)
-
 
 def elapsed_since(start: float) -> str:
     return f"{time.monotonic() - start:.1f}s"
