@@ -63,5 +63,6 @@ class RunProgress:
                 self.failed_steps.append(event.step_key or "?")
                 self._console.print(f"  [red]✗ {event.step_key}[/red]: {event.message}")
 
+
 def elapsed_since(start: float) -> str:
     return f"{time.monotonic() - start:.1f}s"
