@@ -16,8 +16,24 @@ from typing import Any
 
 import dagster as dg
 import pyarrow as pa
+from upath import UPath
 
 from ol_orchestrate.io_managers import lake_path_for, write_bytes_atomic
+
+
+def quarantine_path_for(
+    lake_root: str | UPath,
+    asset_key: dg.AssetKey,
+    partition_key: str | None,
+    file_name: str,
+    **storage_options: Any,
+) -> UPath:
+    """Where an asset's quarantined records go: the quarantine layer beside its own layer,
+    `<lake_root>/quarantine/<source>/<name>/[partition dirs/]<file_name>`."""
+    source, _layer, *name = asset_key.path
+    quarantine_key = dg.AssetKey([source, "quarantine", *name])
+    data_path = lake_path_for(lake_root, quarantine_key, partition_key, **storage_options)
+    return data_path.with_name(file_name)
 
 
 @dataclass
@@ -67,10 +83,9 @@ class Quarantine:
     ) -> str | None:
         """Write the rejected records as JSON lines; a clean run removes an old quarantine file."""
         key = asset_key if isinstance(asset_key, dg.AssetKey) else dg.AssetKey(list(asset_key))
-        source, _layer, *name = key.path
-        quarantine_key = dg.AssetKey([source, "quarantine", *name])
-        target = lake_path_for(lake_root, quarantine_key, partition_key, **storage_options)
-        target = target.with_name("rejects.jsonl")
+        target = quarantine_path_for(
+            lake_root, key, partition_key, "rejects.jsonl", **storage_options
+        )
         if not self.rejected:
             if target.exists():
                 target.unlink()

@@ -26,6 +26,7 @@ from upath import UPath
 
 from ol_orchestrate.io_managers import lake_path_for
 from ol_orchestrate.lib.environment import get_settings
+from ol_orchestrate.lib.quarantine import quarantine_path_for
 
 DEFAULT_MAX_QUARANTINE_RATE = 0.01
 ACCOUNTING_CHECK_NAME = "lines_accounted_for"
@@ -68,14 +69,6 @@ class TrackingLogAssets:
 
 def tracking_log_asset_key(source_system: str, deployment: str) -> dg.AssetKey:
     return dg.AssetKey([source_system, "raw", f"{deployment}_tracking_logs"])
-
-
-def quarantine_path_for(lake_root: str | UPath, asset_key: dg.AssetKey, day: str) -> UPath:
-    """Where the quarantined lines of one day go: the quarantine layer beside the raw layer."""
-    source, _layer, *name = asset_key.path
-    return lake_path_for(lake_root, [source, "quarantine", *name], day).with_name(
-        QUARANTINE_FILE_NAME
-    )
 
 
 def resolve_landing_prefix(lake_root: str | UPath, landing_prefix: str) -> UPath:
@@ -261,7 +254,7 @@ def build_tracking_log_assets(
                 allow_retries=False,
             )
         output = lake_path_for(root, key, day)
-        quarantine_output = quarantine_path_for(root, key, day)
+        quarantine_output = quarantine_path_for(root, key, day, QUARANTINE_FILE_NAME)
         context.log.info(f"normalizing {len(files)} file(s) from {day_prefix} into {output}")
         summary = normalize_files(
             [f.path for f in files], output, quarantine_output, source_name=deployment
