@@ -9,7 +9,8 @@ from types import FrameType
 
 from ol_sandbox.data import SIZES, Institution
 from ol_sandbox.faults import ENV_VAR, FaultConfig
-from ol_sandbox.server import SandboxServer, client_id_for, client_secret_for
+from ol_sandbox.openedx import client_id_for, client_secret_for
+from ol_sandbox.server import SandboxServer
 
 
 def _parser() -> argparse.ArgumentParser:
