@@ -3,14 +3,21 @@
 sqlfluff (root pyproject.toml, `library_path`) has no dbt adapter, so `adapter.dispatch(name)`
 would be undefined. Here a dispatched macro renders as a plain call `name(arg, ...)`: valid SQL
 in every position the project uses them (expression or FROM item), which is all the linter needs.
+A macro that reads a relation (`deduplicate`) renders as a subquery over its first argument
+instead, so the linter sees the CTE it reads as used.
 dbt itself never imports this module.
 """
 
 from collections.abc import Callable
 
+# dispatched macros whose first argument is the relation they read
+_RELATION_READERS = frozenset({"deduplicate"})
+
 
 def dispatch(macro_name: str, macro_namespace: str | None = None) -> Callable[..., str]:
     def render(*args: object, **kwargs: object) -> str:
+        if macro_name in _RELATION_READERS:
+            return f"(select * from {args[0]})"
         rendered = [str(arg) for arg in (*args, *kwargs.values())]
         return f"{macro_name}({', '.join(rendered)})"
 

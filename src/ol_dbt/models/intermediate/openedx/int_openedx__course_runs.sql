@@ -9,20 +9,13 @@ course_blocks as (
     select * from {{ ref('stg_openedx__course_blocks') }}
 ),
 
-ranked_course_runs as (
-    select
-        course_runs.*,
-        row_number() over (
-            partition by course_runs.openedx_deployment, course_runs.courserun_readable_id
-            order by course_runs.retrieved_at desc nulls last
-        ) as courserun_rank
-    from course_runs
-),
-
 latest_course_runs as (
     select *
-    from ranked_course_runs
-    where courserun_rank = 1
+    from {{ deduplicate(
+        'course_runs',
+        partition_by=['openedx_deployment', 'courserun_readable_id'],
+        order_by='retrieved_at desc nulls last',
+    ) }}
 ),
 
 -- the structure as of its latest extract, so blocks removed from a course stop counting

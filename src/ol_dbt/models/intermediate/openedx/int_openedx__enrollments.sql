@@ -3,24 +3,7 @@
 
 with enrollments as (
     select * from {{ ref('stg_openedx__enrollments') }}
-),
-
-ranked as (
-    select
-        enrollments.*,
-        row_number() over (
-            partition by
-                enrollments.openedx_deployment,
-                enrollments.courserun_readable_id,
-                enrollments.user_username_hash
-            order by
-                enrollments.retrieved_at desc nulls last,
-                enrollments.enrollment_created_on desc nulls last,
-                enrollments.enrollment_is_active desc nulls last,
-                enrollments.enrollment_mode asc nulls last
-        ) as enrollment_rank
-    from enrollments
-    where enrollments.user_username_hash is not null
+    where user_username_hash is not null
 ),
 
 deduplicated as (
@@ -33,8 +16,16 @@ deduplicated as (
         enrollment_created_on,
         cast(enrollment_created_on as date) as enrollment_created_date,
         retrieved_at
-    from ranked
-    where enrollment_rank = 1
+    from {{ deduplicate(
+        'enrollments',
+        partition_by=['openedx_deployment', 'courserun_readable_id', 'user_username_hash'],
+        order_by=[
+            'retrieved_at desc nulls last',
+            'enrollment_created_on desc nulls last',
+            'enrollment_is_active desc nulls last',
+            'enrollment_mode asc nulls last',
+        ],
+    ) }}
 )
 
 select * from deduplicated

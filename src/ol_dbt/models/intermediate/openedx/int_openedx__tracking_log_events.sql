@@ -6,16 +6,6 @@ with events as (
     select * from {{ ref('stg_openedx__tracking_logs') }}
 ),
 
-ranked as (
-    select
-        events.*,
-        row_number() over (
-            partition by events.openedx_deployment, events.event_id
-            order by events.tracking_log_date, events.tracking_log_file, events.tracking_log_line_number
-        ) as event_rank
-    from events
-),
-
 deduplicated as (
     select
         openedx_deployment,
@@ -36,8 +26,11 @@ deduplicated as (
         event_path,
         event_payload,
         tracking_log_date
-    from ranked
-    where event_rank = 1
+    from {{ deduplicate(
+        'events',
+        partition_by=['openedx_deployment', 'event_id'],
+        order_by=['tracking_log_date', 'tracking_log_file', 'tracking_log_line_number'],
+    ) }}
 )
 
 select * from deduplicated

@@ -93,20 +93,13 @@ file_counts as (
     group by course_id
 ),
 
-ranked_content_exports as (
-    select
-        content_exports.*,
-        row_number() over (
-            partition by content_exports.course_id
-            order by content_exports.retrieved_at desc nulls last, content_exports.content_exported_at desc nulls last
-        ) as content_export_rank
-    from content_exports
-),
-
 latest_content_exports as (
     select *
-    from ranked_content_exports
-    where content_export_rank = 1
+    from {{ deduplicate(
+        'content_exports',
+        partition_by='course_id',
+        order_by=['retrieved_at desc nulls last', 'content_exported_at desc nulls last'],
+    ) }}
 ),
 
 final as (
