@@ -7,7 +7,10 @@ engine), so authentication and token handling go through hvac and the network fo
 
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,20 +21,20 @@ from typing import Any
 
 import pytest
 import yaml
-from dagster import asset, materialize
+from dagster import ConfigurableResource, Definitions, asset, materialize
+from dagster._core.remote_representation.external_data import RepositorySnap
 
+import ol_orchestrate.resources.secrets as secrets_package
 from ol_orchestrate.lib.environment import load_settings
 from ol_orchestrate.resources.secrets import (
     LocalSecretsBackend,
     SecretNotFoundError,
     SecretsResource,
-    env_var_name,
-)
-from ol_orchestrate.resources.vault import (
     VaultAuthenticationError,
     VaultError,
     VaultPermissionError,
     VaultResource,
+    env_var_name,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -214,10 +217,10 @@ def test_repo_secrets_file_holds_the_sandbox_credentials(monkeypatch: pytest.Mon
     settings = load_settings({"DAGSTER_ENV": "dev"})
     assert settings.local_secrets_file == REPO_ROOT / "dg_deployments" / "local" / "secrets.yaml"
     secrets = SecretsResource.from_settings(settings)
-    for deployment in settings.openedx_deployments:
-        assert secrets.get_secret(deployment.secret_path) == {
-            "client_id": f"sandbox-{deployment.name}",
-            "client_secret": f"sandbox-secret-{deployment.name}",
+    for deployment in ("mitxonline", "xpro"):
+        assert secrets.get_secret(settings.secret_path(f"openedx/{deployment}/oauth")) == {
+            "client_id": f"sandbox-{deployment}",
+            "client_secret": f"sandbox-secret-{deployment}",
         }
     text = settings.local_secrets_file.read_text(encoding="utf-8")
     assert "sandbox" in text.splitlines()[0].lower()
@@ -386,9 +389,7 @@ def test_vault_approle_credentials_from_env_at_call_time(
     monkeypatch.delenv("VAULT_SECRET_ID", raising=False)
     resource = SecretsResource(
         backend="vault",
-        vault_addr=vault.url,
-        vault_auth_method="approle",
-        vault_kv_mount="secret-data",
+        vault=VaultResource(vault_addr=vault.url, auth_method="approle", kv_mount="secret-data"),
     )
     monkeypatch.setenv("VAULT_ROLE_ID", "role-123")
     monkeypatch.setenv("VAULT_SECRET_ID", "secret-id-456")
@@ -477,10 +478,12 @@ def test_vault_missing_paths_raise_secret_not_found(vault: FakeVault) -> None:
 
     resource = SecretsResource(
         backend="vault",
-        vault_addr=vault.url,
-        vault_auth_method="token",
-        vault_token="root-token",
-        vault_kv_mount="secret-data",
+        vault=VaultResource(
+            vault_addr=vault.url,
+            auth_method="token",
+            vault_token="root-token",
+            kv_mount="secret-data",
+        ),
     )
     with pytest.raises(SecretNotFoundError) as key_err:
         resource.get_secret_value("pipelines/openedx/mitxonline/oauth", "password")
@@ -513,7 +516,8 @@ def test_vault_reauthenticates_once_when_the_token_expires(vault: FakeVault) -> 
 
 def test_vault_dynamic_database_credentials(vault: FakeVault) -> None:
     resource = SecretsResource(
-        backend="vault", vault_addr=vault.url, vault_auth_method="token", vault_token="root-token"
+        backend="vault",
+        vault=VaultResource(vault_addr=vault.url, auth_method="token", vault_token="root-token"),
     )
     first = resource.read_dynamic_credentials("database/creds/edxapp-readonly")
     second = resource.read_dynamic_credentials("database/creds/edxapp-readonly")
@@ -533,7 +537,8 @@ def test_construction_touches_no_network_vault_or_disk(
     unroutable = "http://127.0.0.1:1"
     vault_resource = VaultResource(vault_addr=unroutable, auth_method="token", vault_token="t")
     secrets = SecretsResource(
-        backend="vault", vault_addr=unroutable, vault_auth_method="token", vault_token="t"
+        backend="vault",
+        vault=VaultResource(vault_addr=unroutable, auth_method="token", vault_token="t"),
     )
     settings = load_settings(
         {
@@ -544,8 +549,12 @@ def test_construction_touches_no_network_vault_or_disk(
     )
     from_settings = SecretsResource.from_settings(settings)
     assert from_settings.backend == "vault"
-    assert from_settings.vault_auth_method == "kubernetes"
-    assert from_settings.vault_kv_mount == "secret-data"
+    assert from_settings.vault is not None
+    assert from_settings.vault.vault_addr == unroutable
+    assert from_settings.vault.auth_method == "kubernetes"
+    assert from_settings.vault.vault_role == "dagster"
+    assert from_settings.vault.kv_mount == "secret-data"
+    assert from_settings.vault.kv_version == 2
     # failures only come when a secret is read
     with pytest.raises(VaultAuthenticationError, match="cannot reach Vault"):
         vault_resource.get_secret("x")
@@ -561,6 +570,24 @@ def test_invalid_settings_are_rejected() -> None:
     settings = load_settings({"OL_SECRETS_BACKEND": "env"})  # pragma: allowlist secret
     with pytest.raises(ValueError, match="OL_SECRETS_BACKEND"):
         SecretsResource.from_settings(settings)
+    settings = load_settings({"DAGSTER_ENV": "qa", "VAULT_AUTH_METHOD": "ldap"})
+    with pytest.raises(ValueError, match="VAULT_AUTH_METHOD"):
+        SecretsResource.from_settings(settings)
+    # the vault backend without its nested Vault resource is a configuration error
+    with pytest.raises(ValueError, match="needs its Vault resource"):
+        SecretsResource(backend="vault")
+
+
+def test_local_backend_has_no_nested_vault(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"DAGSTER_ENV": "dev", "OL_SECRETS_FILE": str(tmp_path / "absent.yaml")}
+    )
+    from_settings = SecretsResource.from_settings(settings)
+    assert from_settings.backend == "local"
+    assert from_settings.vault is None
+    assert from_settings.nested_resources == {}
+    # an explicit `vault=None` is the default: no (None) nested resource for Dagster to record
+    assert SecretsResource(backend="local", vault=None).nested_resources == {}
 
 
 def test_secrets_resource_in_a_dagster_run(vault: FakeVault) -> None:
@@ -574,14 +601,141 @@ def test_secrets_resource_in_a_dagster_run(vault: FakeVault) -> None:
 
     resource = SecretsResource(
         backend="vault",
-        vault_addr=vault.url,
-        vault_auth_method="approle",
-        vault_role_id="role-123",
-        vault_secret_id="secret-id-456",
-        vault_kv_mount="secret-data",
+        vault=VaultResource(
+            vault_addr=vault.url,
+            auth_method="approle",
+            role_id="role-123",
+            secret_id="secret-id-456",
+            kv_mount="secret-data",
+        ),
     )
     assert vault.requests == []
     result = materialize([uses_secret], resources={"secrets": resource})
     assert result.success
     assert seen == {"client_id": "prod-client"}
     assert [r.path for r in vault.logins()] == ["/v1/auth/approle/login"]
+
+
+class NeedsSecrets(ConfigurableResource):
+    """Like the locations' API resources: nests the secrets resource."""
+
+    secrets: SecretsResource
+
+    def client_id(self) -> str:
+        return self.secrets.get_secret_value("pipelines/openedx/mitxonline/oauth", "client_id")
+
+
+def test_secrets_nested_in_another_resource_in_a_dagster_run(vault: FakeVault) -> None:
+    """Locations nest `secrets` in their own resources: Vault is then nested two levels deep."""
+    seen: list[str] = []
+
+    @asset
+    def uses_api(api: NeedsSecrets) -> None:
+        seen.append(api.client_id())
+        seen.append(api.client_id())
+
+    secrets = SecretsResource(
+        backend="vault",
+        vault=VaultResource(
+            vault_addr=vault.url,
+            auth_method="token",
+            vault_token="root-token",
+            kv_mount="secret-data",
+        ),
+    )
+    result = materialize(
+        [uses_api], resources={"api": NeedsSecrets(secrets=secrets), "secrets": secrets}
+    )
+    assert result.success
+    assert seen == ["prod-client", "prod-client"]
+    # one token lookup (the login), then the two reads with the cached client
+    assert [r.path for r in vault.requests].count("/v1/auth/token/lookup-self") == 1
+    assert len(vault.reads()) == 2
+
+
+@pytest.mark.parametrize("auth_method", ["token", "approle", "kubernetes"])
+def test_vault_backend_loads_in_definitions_without_credentials(
+    auth_method: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A code location with the vault backend loads with no token and no reachable Vault."""
+    for name in ("VAULT_TOKEN", "VAULT_ROLE_ID", "VAULT_SECRET_ID"):
+        monkeypatch.delenv(name, raising=False)
+    unroutable = "http://127.0.0.1:1"
+    settings = load_settings(
+        {
+            "DAGSTER_ENV": "production",
+            "VAULT_ADDR": unroutable,
+            "VAULT_AUTH_METHOD": auth_method,
+            "OL_SECRETS_FILE": str(tmp_path / "absent.yaml"),
+        }
+    )
+    secrets = SecretsResource.from_settings(settings)
+    assert secrets.vault is not None
+
+    @asset
+    def needs_secret(secrets: SecretsResource) -> None:
+        secrets.get_secret("pipelines/anything")
+
+    defs = Definitions(assets=[needs_secret], resources={"secrets": secrets})
+    Definitions.validate_loadable(defs)
+    repo = defs.get_repository_def()
+    # What a code server sends the webserver: builds every resource's config and nesting.
+    snap = RepositorySnap.from_def(repo)
+
+    # The Vault fields appear once: on the nested Vault resource, not on the secrets resource.
+    vault_fields = set(VaultResource.model_fields)
+    assert {"vault_addr", "auth_method", "kv_mount", "vault_token"} <= vault_fields
+    assert set(SecretsResource.model_fields) == {"backend", "local_secrets_file", "vault"}
+    secrets_def = repo.get_top_level_resources()["secrets"]
+    assert _config_fields(secrets_def) == {"backend", "local_secrets_file"}
+    assert dict(secrets_def.nested_resources) == {"vault": secrets.vault}
+    assert _config_fields(secrets.vault.get_resource_definition()) == vault_fields
+    assert set(repo.get_top_level_resources()) == {"secrets"}  # Vault is not promoted
+    [secrets_snap] = [r for r in snap.resources if r.name == "secrets"]
+    assert {f.name for f in secrets_snap.config_field_snaps} == {"backend", "local_secrets_file"}
+    assert {k: n.name for k, n in secrets_snap.nested_resources.items()} == {
+        "vault": "VaultResource"
+    }
+
+    # Nothing was read while loading; the missing credentials only surface on a read.
+    with pytest.raises(VaultAuthenticationError, match=f"{auth_method} auth"):
+        secrets.get_secret("pipelines/anything")
+
+
+def _config_fields(resource_def: Any) -> set[str]:
+    return set(resource_def.config_schema.as_field().config_type.fields)
+
+
+def test_importing_the_secrets_package_does_not_import_hvac() -> None:
+    """hvac is imported on the first Vault login, not when a code location loads."""
+    code = (
+        "import sys; import ol_orchestrate.resources.secrets as s; "
+        "s.SecretsResource(backend='vault', vault=s.VaultResource(vault_addr='http://x')); "
+        "print('hvac' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_the_secrets_package_has_no_import_cycle() -> None:
+    """`common` imports nothing of the package, the backends only `common`, `resource` the rest."""
+    package = Path(secrets_package.__file__).parent
+    prefix = "ol_orchestrate.resources.secrets."
+    imports: dict[str, set[str]] = {}
+    for module in package.glob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{module.name}: relative import"
+                names.add(node.module or "")
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        imports[module.stem] = {n.removeprefix(prefix) for n in names if n.startswith(prefix)}
+        assert "ol_orchestrate.resources.vault" not in names
+    assert imports["common"] == set()
+    assert imports["local"] == {"common"}
+    assert imports["vault"] == {"common"}
+    assert imports["resource"] == {"common", "local", "vault"}
+    assert set(imports) == {"__init__", "common", "local", "vault", "resource"}

@@ -1,34 +1,39 @@
 """HashiCorp Vault access for qa and production, on `hvac`.
 
-Code locations must load with no credentials, so `VaultResource` does nothing when it is built:
-it authenticates on the first read (token, AppRole or Kubernetes service-account auth), keeps the
-authenticated client for later reads, and re-authenticates once if Vault starts refusing the
-cached token (an expired lease). Secrets are read from a KV v1 or v2 mount; database secrets
-engines (the legacy Open edX MySQL credentials) go through `read_dynamic_credentials`.
+Code locations must load with no credentials, so `VaultResource` does nothing when it is built
+(not even import `hvac`): it authenticates on the first read (token, AppRole or Kubernetes
+service-account auth), keeps the authenticated client for later reads, and re-authenticates once
+if Vault starts refusing the cached token (an expired lease). Secrets are read from a KV v1 or v2
+mount; database secrets engines (the legacy Open edX MySQL credentials) go through
+`read_dynamic_credentials`.
 
 Errors name the auth method, the Vault address and the secret path, never a token, a secret ID
-or a secret value. Assets should use `SecretsResource` (`ol_orchestrate.resources.secrets`), which
-hides whether secrets come from Vault or from the local development file.
+or a secret value. Assets should use `SecretsResource` (`ol_orchestrate.resources.secrets`),
+which nests this resource as its `vault` field and hides whether secrets come from Vault or from
+the local development file.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import hvac
-import hvac.exceptions
 import requests
 from dagster import ConfigurableResource
 from pydantic import Field, PrivateAttr, field_validator
 
-from ol_orchestrate.resources.secrets import SecretNotFoundError, stringify_secret
+from ol_orchestrate.resources.secrets.common import SecretNotFoundError, stringify_secret
+
+if TYPE_CHECKING:
+    import hvac
+    import hvac.exceptions
 
 DEFAULT_KUBERNETES_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
 AuthMethod = Literal["token", "approle", "kubernetes"]
+AUTH_METHODS: tuple[str, ...] = get_args(AuthMethod)
 
 _DEFAULT_AUTH_MOUNTS: Mapping[str, str] = {"approle": "approle", "kubernetes": "kubernetes"}
 
@@ -73,7 +78,7 @@ class VaultResource(ConfigurableResource):
     verify_tls: bool = Field(default=True, description="Verify Vault's TLS certificate")
     timeout_seconds: float = Field(default=30.0, description="HTTP timeout per Vault request")
 
-    _client: hvac.Client | None = PrivateAttr(default=None)
+    _client: Any = PrivateAttr(default=None)  # the authenticated hvac.Client, once logged in
 
     @field_validator("kv_version")
     @classmethod
@@ -92,6 +97,9 @@ class VaultResource(ConfigurableResource):
         return VaultAuthenticationError(f"Vault login failed ({self._describe()}): {reason}")
 
     def _login(self) -> hvac.Client:
+        import hvac
+        import hvac.exceptions
+
         client = hvac.Client(
             url=self.vault_addr, verify=self.verify_tls, timeout=self.timeout_seconds
         )
@@ -139,8 +147,10 @@ class VaultResource(ConfigurableResource):
             self._client = self._login()
         return self._client
 
-    def _with_reauth(self, what: str, read: Any) -> Any:
+    def _with_reauth(self, what: str, read: Callable[[hvac.Client], Any]) -> Any:
         """Run `read(client)`; on 403 log in again once (the cached lease may have expired)."""
+        import hvac.exceptions
+
         for attempt in (1, 2):
             client = self.get_client()
             try:
@@ -164,6 +174,8 @@ class VaultResource(ConfigurableResource):
 
     def get_secret(self, path: str) -> dict[str, str]:
         """Key/value pairs of the KV secret at `path` (relative to `kv_mount`)."""
+        import hvac.exceptions
+
         path = path.strip("/")
         where = f"{self.kv_mount}/{path}"
 
