@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ol_platform.locations import read_workspace
+from ol_platform.locations import discover_locations
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "import dagster_dbt"
@@ -39,7 +39,7 @@ def bench_load(repeat: int, env: dict[str, str]) -> None:
     print(f"== code location load time (median of {repeat}, fresh interpreter each) ==")
     baseline = statistics.median(_timed_import(BASELINE, env) for _ in range(repeat))
     print(f"{'baseline: import dagster_dbt':<40} {baseline:7.2f}s   1.00x")
-    for location in read_workspace(ROOT / "dg_deployments" / "local" / "workspace.yaml"):
+    for location in discover_locations(ROOT):
         name, module = location.name, location.module
         seconds = statistics.median(
             _timed_import(f"import {module} as m; m.defs.resolve_asset_graph()", env)

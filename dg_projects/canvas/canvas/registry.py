@@ -1,30 +1,41 @@
-"""The course registry: which Canvas courses the location ingests, per environment.
+"""A course registry: which Canvas courses the location ingests, and the sensor that applies it.
 
-A YAML file in the repository (`settings.canvas_course_registry`, default
-`dg_projects/canvas/canvas/course_registry.yaml`) holds one section per `DAGSTER_ENV`. Each lists
-course ids explicitly (`courses`) and/or account filters (`accounts`: every course of an account,
-its sub-accounts too unless `include_subaccounts: false`, optionally only one
-`enrollment_term_id`); the registered courses are the union of both. Filters are resolved through
-the Canvas API, so reading the file is cheap and resolving it happens only in the sensor.
+Each registry (one `CanvasCourseRegistry` component, `defs/course_registries/<name>/defs.yaml`)
+has one section per `DAGSTER_ENV`. A section lists course ids explicitly (`courses`) and/or
+account filters (`accounts`: every course of an account, its sub-accounts too unless
+`include_subaccounts: false`, optionally only one `enrollment_term_id`); the registered courses
+are the union of both. Filters are resolved through the Canvas API, so loading a registry is
+cheap and resolving it happens only in its sensor.
+
+The sensor keeps the shared `canvas_courses` partitions in step with the registry: it adds a
+partition (and requests a run of every canvas asset) for each newly registered course, and
+deletes the partitions of courses it registered before and no longer does. Its cursor records
+the courses it registered, so several registries can share the partitions without deleting each
+other's courses. Deleting a partition only forgets it: the data already landed stays in the lake.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
+import dagster as dg
 
-from ol_orchestrate.resources.canvas import CanvasClient
+from canvas.factory import GROUP
+from canvas.partitions import CANVAS_COURSES, CANVAS_COURSES_NAME
+from ol_orchestrate.lib.automation import default_sensor_status
+from ol_orchestrate.resources.canvas import CanvasApiResource, CanvasClient
+
+REGISTRY_SENSOR_INTERVAL_SECONDS = 3600
 
 _FILTER_KEYS = frozenset({"account_id", "enrollment_term_id", "include_subaccounts"})
 _SECTION_KEYS = frozenset({"courses", "accounts"})
 
 
 class CourseRegistryError(ValueError):
-    """The course registry file is missing or malformed; the message names the file."""
+    """A course registry is malformed; the message names the registry and the environment."""
 
 
 @dataclass(frozen=True)
@@ -107,28 +118,75 @@ class CourseRegistry:
         return cls(tuple(str(c).strip() for c in courses), tuple(filters))
 
 
-def load_registry(path: Path, environment: str, *, default_account_id: str) -> CourseRegistry:
-    """The registry section of `environment` in the YAML file at `path` (none: empty)."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        msg = f"Canvas course registry {path} does not exist (CANVAS_COURSE_REGISTRY)"
-        raise CourseRegistryError(msg) from None
-    except yaml.YAMLError as error:
-        msg = f"Canvas course registry {path} is not valid YAML: {error}"
-        raise CourseRegistryError(msg) from None
-    if document is None:
-        document = {}
-    if not isinstance(document, Mapping):
-        msg = f"Canvas course registry {path}: expected a mapping of environment -> section"
-        raise CourseRegistryError(msg)
-    return CourseRegistry.parse(
-        document.get(environment),
-        default_account_id=default_account_id,
-        source=f"Canvas course registry {path} [{environment}]",
-    )
-
-
 def sort_course_ids(ids: Iterable[str]) -> list[str]:
     """Numeric ids in numeric order first, then any others alphabetically."""
     return sorted(set(ids), key=lambda c: (0, int(c), "") if c.isdigit() else (1, 0, c))
+
+
+def plan_registry_tick(
+    existing: Iterable[str], registered: Iterable[str], owned: Iterable[str] = ()
+) -> dg.SensorResult:
+    """Partitions to add (and runs for them) and to delete, and the cursor of the next tick.
+
+    `owned` are the courses this registry registered at its previous tick (its cursor): only
+    those are deleted when they leave the registry, never another registry's courses.
+    """
+    existing_set, registered_set = set(existing), set(registered)
+    added = sort_course_ids(registered_set - existing_set)
+    removed = sort_course_ids((set(owned) - registered_set) & existing_set)
+    cursor = json.dumps(sort_course_ids(registered_set))
+    requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
+    if added:
+        requests.append(CANVAS_COURSES.build_add_request(added))
+    if removed:
+        requests.append(CANVAS_COURSES.build_delete_request(removed))
+    if not requests:
+        return dg.SensorResult(
+            skip_reason=f"course registry unchanged ({len(registered_set)} course(s))",
+            cursor=cursor,
+        )
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=course_id) for course_id in added],
+        dynamic_partitions_requests=requests,
+        cursor=cursor,
+    )
+
+
+def build_registry_sensor(
+    name: str,
+    registry: CourseRegistry,
+    *,
+    default_status: dg.DefaultSensorStatus | None = None,
+) -> dg.SensorDefinition:
+    """The sensor applying `registry` to the `canvas_courses` partitions (see the module doc)."""
+
+    @dg.sensor(
+        name=f"canvas_{name}_course_registry_sensor",
+        target=dg.AssetSelection.groups(GROUP),
+        minimum_interval_seconds=REGISTRY_SENSOR_INTERVAL_SECONDS,
+        default_status=default_status or default_sensor_status(),
+        description=(
+            f"Turns the {name!r} Canvas course registry into `canvas_courses` partitions: adds "
+            "new courses (and runs every canvas asset for them), deletes courses taken off the "
+            "registry without deleting their landed data."
+        ),
+    )
+    def _registry_sensor(
+        context: dg.SensorEvaluationContext, canvas_api: CanvasApiResource
+    ) -> dg.SensorResult:
+        # The resource reads its token only when a client is built: explicit course lists
+        # resolve with no token at all.
+        if registry.needs_api:
+            with canvas_api.client() as client:
+                registered = registry.resolve(client)
+        else:
+            registered = registry.resolve(None)
+        owned = json.loads(context.cursor) if context.cursor else []
+        existing = context.instance.get_dynamic_partitions(CANVAS_COURSES_NAME)
+        context.log.info(
+            f"course registry {name!r}: {len(registered)} course(s) registered, "
+            f"{len(existing)} partition(s) before this tick"
+        )
+        return plan_registry_tick(existing, registered, owned)
+
+    return _registry_sensor

@@ -47,6 +47,7 @@ def canvas_resource(sandbox: SandboxServer) -> Callable[..., CanvasApiResource]:
         settings: dict[str, Any] = {
             "secrets": SecretsResource(backend="local"),
             "base_url": sandbox.canvas_url,
+            "secret_path": "canvas/api",  # pragma: allowlist secret
             "max_retries": 3,
             "backoff_initial": 0.01,
             "export_poll_interval_seconds": 0.01,

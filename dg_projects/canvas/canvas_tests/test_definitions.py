@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.testing import (
     assert_matches_snapshot,
     asset_key_lines,
@@ -27,10 +26,12 @@ def test_loads_in_every_environment_without_credentials(env: str) -> None:
     with environment(env, {"VAULT_ADDR": "http://127.0.0.1:1", "VAULT_TOKEN": ""}):
         defs = load_definitions("canvas.definitions")
         assert_matches_snapshot(asset_key_lines(defs), SNAPSHOT)
-        assert [s.name for s in defs.sensors or ()] == ["canvas_course_registry_sensor"]
-        assert [s.name for s in defs.schedules or ()] == ["canvas_refresh_schedule"]
-        resource = defs.resources["canvas_api"]
-        assert resource.base_url == get_settings().canvas_base_url
+        assert [s.name for s in defs.sensors or ()] == [
+            "canvas_mit_course_registry_sensor",
+            "canvas_automation",
+            "canvas_freshness_checks",
+        ]
+        assert not defs.schedules  # the daily refresh is the assets' on_cron condition
 
 
 def test_every_table_is_a_course_partitioned_asset() -> None:
@@ -55,11 +56,11 @@ def test_every_table_is_a_course_partitioned_asset() -> None:
         ("production", "https://canvas.mit.edu", "pipelines/canvas/api"),
     ],
 )
-def test_canvas_settings_per_environment(env: str, base_url: str, secret_path: str) -> None:
+def test_canvas_resource_per_environment(env: str, base_url: str, secret_path: str) -> None:
     with environment(env, {"OL_SANDBOX_URL": "", "CANVAS_BASE_URL": ""}):
-        settings = get_settings()
-        assert settings.canvas_base_url == base_url
-        assert settings.canvas_secret_path == secret_path
-        assert settings.canvas_course_registry.is_file()
+        resource = load_definitions("canvas.definitions").resources["canvas_api"]
+        assert resource.base_url == base_url
+        assert resource.secret_path == secret_path
     with environment(env, {"CANVAS_BASE_URL": "https://canvas.example.edu/"}):
-        assert get_settings().canvas_base_url == "https://canvas.example.edu"
+        resource = load_definitions("canvas.definitions").resources["canvas_api"]
+        assert resource.base_url == "https://canvas.example.edu"

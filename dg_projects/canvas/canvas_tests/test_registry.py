@@ -1,80 +1,96 @@
-"""The course registry and its sensor: partitions follow the registry, runs follow new courses."""
+"""Course registries and their sensors: partitions follow the registry, runs follow new courses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
+import yaml
 from dagster import DagsterInstance
 
-from canvas.assets import CANVAS_ASSET_KEYS
+from canvas.components import CanvasCourseRegistry
 from canvas.registry import (
     AccountFilter,
     CourseRegistry,
     CourseRegistryError,
-    load_registry,
+    build_registry_sensor,
     sort_course_ids,
 )
-from canvas.schedules import canvas_refresh_schedule
-from canvas.sensors import canvas_course_registry_sensor
-from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.resources.canvas import CanvasApiResource, CanvasClient
-from ol_orchestrate.testing import environment, persistent_instance
+from ol_orchestrate.testing import load_definitions
 from ol_sandbox.canvas import CANVAS_SANDBOX_TOKEN, FIRST_COURSE_ID
 from ol_sandbox.data import SIZES
 from ol_sandbox.server import SandboxServer
 
 PARTITIONS = "canvas_courses"
+DEFS = Path(__file__).resolve().parents[1] / "canvas" / "defs"
+REGISTRY_YAML = DEFS / "course_registries" / "mit" / "defs.yaml"
 # The tests run the "small" sandbox: its courses are 10001 .. 10004.
 ALL_COURSES = [str(FIRST_COURSE_ID + i) for i in range(SIZES["small"]["courses"])]
 
 
+class Registry:
+    """A registry under test: change `section` between ticks, the cursor carries over."""
+
+    def __init__(self, instance: DagsterInstance, resource: CanvasApiResource) -> None:
+        self.instance = instance
+        self.resource = resource
+        self.cursor: str | None = None
+        self.section: dict[str, Any] = {"courses": []}
+
+    def tick(self, resource: CanvasApiResource | None = None) -> dg.SensorResult:
+        """One sensor tick, applying its partition requests like the daemon (and ol-platform)."""
+        registry = CourseRegistry.parse(self.section, default_account_id="1", source="test")
+        sensor = build_registry_sensor("test", registry)
+        with dg.build_sensor_context(
+            instance=self.instance,
+            cursor=self.cursor,
+            resources={"canvas_api": resource or self.resource},
+        ) as context:
+            result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        for request in result.dynamic_partitions_requests or ():
+            if isinstance(request, dg.AddDynamicPartitionsRequest):
+                self.instance.add_dynamic_partitions(
+                    request.partitions_def_name, request.partition_keys
+                )
+            else:
+                for key in request.partition_keys:
+                    self.instance.delete_dynamic_partition(request.partitions_def_name, key)
+        self.cursor = result.cursor
+        return result
+
+
 @pytest.fixture
-def registry_file(tmp_path: Path, lake: Path) -> Iterator[Path]:
-    path = tmp_path / "registry.yaml"
-    path.write_text("ci:\n  courses: []\n")
-    with environment("ci", {"CANVAS_COURSE_REGISTRY": str(path)}):
-        yield path
+def registry(
+    lake: Path, instance: DagsterInstance, canvas_resource: Callable[..., CanvasApiResource]
+) -> Registry:
+    return Registry(instance, canvas_resource())
 
 
-def tick(instance: DagsterInstance, resource: CanvasApiResource) -> dg.SensorResult:
-    """One sensor tick, applying its partition requests like the daemon (and ol-platform) do."""
-    with dg.build_sensor_context(instance=instance, resources={"canvas_api": resource}) as context:
-        result = canvas_course_registry_sensor(context)
-    assert isinstance(result, dg.SensorResult)
-    for request in result.dynamic_partitions_requests or ():
-        if isinstance(request, dg.AddDynamicPartitionsRequest):
-            instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
-        else:
-            for key in request.partition_keys:
-                instance.delete_dynamic_partition(request.partitions_def_name, key)
-    return result
-
-
-def requested(result: dg.SensorResult) -> dict[str, set[dg.AssetKey]]:
-    runs: dict[str, set[dg.AssetKey]] = {}
+def requested(result: dg.SensorResult) -> set[str]:
+    """The course partitions the tick requests a run of (each run: the sensor's target, every
+    canvas asset)."""
+    keys = set()
     for run in result.run_requests or ():
         assert run.partition_key is not None
-        runs[run.partition_key] = set(run.asset_selection or ())
-    return runs
+        assert not run.asset_selection
+        keys.add(run.partition_key)
+    return keys
 
 
 def test_first_tick_registers_every_course_and_runs_all_assets(
-    registry_file: Path,
-    instance: DagsterInstance,
-    sandbox: SandboxServer,
-    canvas_resource: Callable[..., CanvasApiResource],
+    registry: Registry, instance: DagsterInstance
 ) -> None:
-    registry_file.write_text("ci:\n  accounts:\n    - account_id: 1\n")
-    result = tick(instance, canvas_resource())
+    registry.section = {"accounts": [{"account_id": 1}]}
+    result = registry.tick()
     assert instance.get_dynamic_partitions(PARTITIONS) == ALL_COURSES
-    assert requested(result) == {course: set(CANVAS_ASSET_KEYS) for course in ALL_COURSES}
+    assert requested(result) == set(ALL_COURSES)
 
-    again = tick(instance, canvas_resource())
+    again = registry.tick()
     assert not again.run_requests
     assert not again.dynamic_partitions_requests
     assert again.skip_reason is not None
@@ -82,69 +98,63 @@ def test_first_tick_registers_every_course_and_runs_all_assets(
 
 
 def test_added_and_removed_courses(
-    registry_file: Path,
-    instance: DagsterInstance,
-    sandbox: SandboxServer,
-    lake: Path,
-    canvas_resource: Callable[..., CanvasApiResource],
+    registry: Registry, instance: DagsterInstance, lake: Path
 ) -> None:
-    registry_file.write_text("ci:\n  courses: [10001, '10002']\n")
-    tick(instance, canvas_resource())
+    registry.section = {"courses": [10001, "10002"]}
+    registry.tick()
     assert instance.get_dynamic_partitions(PARTITIONS) == ["10001", "10002"]
     landed = lake / "raw" / "canvas" / "courses" / "dt=10001" / "data.parquet"
     landed.parent.mkdir(parents=True)
     landed.write_bytes(b"already landed")
 
-    registry_file.write_text("ci:\n  courses: [10002, 10003]\n")
-    result = tick(instance, canvas_resource())
+    registry.section = {"courses": [10002, 10003]}
+    result = registry.tick()
     assert instance.get_dynamic_partitions(PARTITIONS) == ["10002", "10003"]
-    assert set(requested(result)) == {"10003"}  # runs only for the new course
+    assert requested(result) == {"10003"}  # runs only for the new course
     assert landed.read_bytes() == b"already landed"  # taking a course off keeps its data
 
 
+def test_a_registry_never_deletes_another_registrys_courses(
+    registry: Registry, instance: DagsterInstance
+) -> None:
+    instance.add_dynamic_partitions(PARTITIONS, ["10004"])  # registered by another registry
+    registry.section = {"courses": ["10001"]}
+    registry.tick()
+    registry.section = {"courses": []}
+    registry.tick()
+    assert instance.get_dynamic_partitions(PARTITIONS) == ["10004"]
+
+
 def test_explicit_courses_and_filters_combine(
-    registry_file: Path,
-    instance: DagsterInstance,
-    sandbox: SandboxServer,
-    canvas_resource: Callable[..., CanvasApiResource],
+    registry: Registry, instance: DagsterInstance, sandbox: SandboxServer
 ) -> None:
     data = sandbox.canvas.data
     in_account_3 = [str(c.id) for c in data.courses if c.account_id == 3]
     outside = next(str(c.id) for c in data.courses if c.account_id != 3)
-    registry_file.write_text(
-        f"ci:\n  courses: [{outside}, {in_account_3[0]}]\n  accounts:\n    - account_id: 3\n"
-    )
-    tick(instance, canvas_resource())
+    registry.section = {"courses": [outside, in_account_3[0]], "accounts": [{"account_id": 3}]}
+    registry.tick()
     assert instance.get_dynamic_partitions(PARTITIONS) == sort_course_ids([outside, *in_account_3])
 
 
 def test_explicit_registry_needs_no_token(
-    registry_file: Path,
-    instance: DagsterInstance,
+    registry: Registry,
     sandbox: SandboxServer,
     canvas_resource: Callable[..., CanvasApiResource],
 ) -> None:
-    registry_file.write_text("ci:\n  courses: ['10004']\n")
-    with dg.build_sensor_context(
-        instance=instance, resources={"canvas_api": canvas_resource(secret_path="none")}
-    ) as context:
-        result = canvas_course_registry_sensor(context)
-    assert isinstance(result, dg.SensorResult)
-    assert requested(result).keys() == {"10004"}
+    registry.section = {"courses": ["10004"]}
+    result = registry.tick(canvas_resource(secret_path="none"))
+    assert requested(result) == {"10004"}
     assert not [r for r in sandbox.requests if r.path.startswith("/canvas/")]
 
 
 def test_a_failing_api_changes_nothing(
-    registry_file: Path,
-    instance: DagsterInstance,
-    sandbox: SandboxServer,
-    canvas_resource: Callable[..., CanvasApiResource],
+    registry: Registry, instance: DagsterInstance, sandbox: SandboxServer
 ) -> None:
     instance.add_dynamic_partitions(PARTITIONS, ["10001"])
-    registry_file.write_text("ci:\n  accounts:\n    - account_id: 1\n")
+    registry.section = {"accounts": [{"account_id": 1}]}
     sandbox.faults.inject("/accounts/", "server_error", count=100)
     with pytest.raises(Exception, match="HTTP 500"):
-        tick(instance, canvas_resource())
+        registry.tick()
     assert instance.get_dynamic_partitions(PARTITIONS) == ["10001"]
 
 
@@ -162,58 +172,49 @@ def test_filters_by_term_and_subaccounts(sandbox: SandboxServer) -> None:
         ]
 
 
+def _repository_registry() -> CanvasCourseRegistry:
+    return CanvasCourseRegistry(**yaml.safe_load(REGISTRY_YAML.read_text())["attributes"])
+
+
 def test_the_repository_registry_registers_the_sandbox(sandbox: SandboxServer, lake: Path) -> None:
-    settings = get_settings()
-    registry = load_registry(
-        settings.canvas_course_registry, "dev", default_account_id=settings.canvas_account_id
-    )
+    component = _repository_registry()
     with CanvasClient(sandbox.canvas_url, CANVAS_SANDBOX_TOKEN) as client:
-        assert registry.resolve(client) == ALL_COURSES
+        assert component.registry("dev").resolve(client) == ALL_COURSES
+        assert component.registry("ci").resolve(client) == ALL_COURSES
     for env in ("qa", "production"):
-        load_registry(settings.canvas_course_registry, env, default_account_id="1")
+        assert component.registry(env).resolve(None) == []
+
+
+def test_the_location_gets_one_sensor_per_registry(lake: Path) -> None:
+    defs = load_definitions("canvas.definitions")
+    assert "canvas_mit_course_registry_sensor" in {sensor.name for sensor in defs.sensors or ()}
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("section", "message"),
     [
-        ("ci: [1, 2]", "expected a mapping"),
-        ("ci:\n  course: [1]\n", "unknown key"),
-        ("ci:\n  courses: 10001\n", "must be a list"),
-        ("ci:\n  accounts:\n    - account: 1\n", r"accounts\[0\]"),
-        ("ci: [unclosed", "not valid YAML"),
+        ([1, 2], "expected a mapping"),
+        ({"course": [1]}, "unknown key"),
+        ({"courses": 10001}, "must be a list"),
+        ({"accounts": [{"account": 1}]}, r"accounts\[0\]"),
     ],
 )
-def test_malformed_registry_names_the_file(tmp_path: Path, text: str, message: str) -> None:
-    path = tmp_path / "registry.yaml"
-    path.write_text(text)
+def test_malformed_registry_names_the_registry_and_environment(section: Any, message: str) -> None:
+    component = CanvasCourseRegistry(name="mit", environments={"production": section})
     with pytest.raises(CourseRegistryError, match=message) as caught:
-        load_registry(path, "ci", default_account_id="1")
-    assert str(path) in str(caught.value)
-    with pytest.raises(CourseRegistryError, match="does not exist"):
-        load_registry(tmp_path / "missing.yaml", "ci", default_account_id="1")
+        component.build_defs(None)  # type: ignore[arg-type]
+    assert "'mit' [production]" in str(caught.value)
 
 
-def test_missing_section_is_an_empty_registry(tmp_path: Path) -> None:
-    path = tmp_path / "registry.yaml"
-    path.write_text("dev:\n  courses: [1]\n")
-    registry = load_registry(path, "production", default_account_id="1")
-    assert registry == CourseRegistry()
-    assert registry.resolve(None) == []
+def test_unknown_environment_in_a_registry_is_an_error() -> None:
+    component = CanvasCourseRegistry(name="mit", environments={"staging": {"courses": [1]}})
+    with pytest.raises(ValueError, match="staging"):
+        component.build_defs(None)  # type: ignore[arg-type]
+
+
+def test_missing_section_is_an_empty_registry() -> None:
+    component = CanvasCourseRegistry(name="mit", environments={"dev": {"courses": [1]}})
+    assert component.registry("production") == CourseRegistry()
+    assert component.registry("production").resolve(None) == []
     defaulted = CourseRegistry.parse({"accounts": [{}]}, default_account_id="7", source="x")
     assert defaulted.accounts == (AccountFilter("7"),)
-
-
-def test_schedule_refreshes_every_registered_course() -> None:
-    with persistent_instance() as instance:  # schedule contexts need a persistent instance
-        context = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=datetime(2026, 1, 20, 6, tzinfo=UTC)
-        )
-        assert isinstance(canvas_refresh_schedule(context), dg.SkipReason)
-        instance.add_dynamic_partitions(PARTITIONS, ["10001", "10002"])
-        runs: Any = canvas_refresh_schedule(context)
-    assert [r.partition_key for r in runs] == ["10001", "10002"]
-    assert all(set(r.asset_selection) == set(CANVAS_ASSET_KEYS) for r in runs)
-    assert [r.run_key for r in runs] == [
-        "canvas-refresh-10001-2026-01-20T06:00",
-        "canvas-refresh-10002-2026-01-20T06:00",
-    ]

@@ -9,6 +9,7 @@ location never runs dbt.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from ol_orchestrate.lib.dbt_manifest import (
     dbt_env,
     dbt_executable,
     load_manifest_or_explain,
+    manifest_path,
 )
 from ol_orchestrate.lib.environment import PlatformSettings, environ_overrides
 
@@ -51,8 +53,16 @@ class LakehouseDbtProject:
         )
 
     def load_manifest(self) -> dict[str, Any]:
-        """The prepared manifest; `DbtManifestMissingError` explains how to prepare it."""
-        return load_manifest_or_explain(self.project_dir)
+        """The prepared manifest; `DbtManifestMissingError` explains how to prepare it.
+
+        Read once per version of the file: the dbt and Superset definitions of one load share it
+        (treat it as read-only).
+        """
+        try:
+            stat = manifest_path(self.project_dir).stat()
+        except OSError:
+            return load_manifest_or_explain(self.project_dir)
+        return _read_manifest(self.project_dir, stat.st_mtime_ns, stat.st_size)
 
     def cli_resource(self) -> DbtCliResource:
         """The `dbt` resource: this project, this target, the workspace's dbt executable."""
@@ -80,3 +90,8 @@ class LakehouseDbtProject:
             self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         with environ_overrides(self.env):
             yield
+
+
+@functools.lru_cache(maxsize=4)
+def _read_manifest(project_dir: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    return load_manifest_or_explain(project_dir)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from lakehouse.assets.dbt import LakehouseDbtTranslator
 from lakehouse.dbt_project import LakehouseDbtProject
+from lakehouse.defs.dbt import LakehouseDbtTranslator
 from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest, load_manifest_or_explain
 from ol_orchestrate.lib.environment import load_settings
 

@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lakehouse.assets.dbt import build_dbt_assets
 from lakehouse.dbt_project import LakehouseDbtProject
+from lakehouse.defs.dbt import build_dbt_assets
 
 RETRIEVED_AT = "2025-03-01T06:00:00Z"
 COURSES = {

@@ -12,10 +12,10 @@ import dagster as dg
 import pytest
 import yaml
 
-from lakehouse.assets import superset as superset_module
-from lakehouse.assets.dbt import LakehouseDbtTranslator
-from lakehouse.assets.superset import build_superset_assets, published_marts
 from lakehouse.dbt_project import LakehouseDbtProject
+from lakehouse.defs import superset as superset_module
+from lakehouse.defs.dbt import LakehouseDbtTranslator
+from lakehouse.defs.superset import build_superset_assets, published_marts
 from ol_orchestrate.resources.secrets import SecretsResource
 from ol_orchestrate.resources.superset import SupersetResource
 from ol_sandbox.superset import FakeSuperset

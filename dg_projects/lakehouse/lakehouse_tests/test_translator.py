@@ -7,13 +7,13 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from lakehouse.assets.dbt import (
+from lakehouse.dbt_project import LakehouseDbtProject
+from lakehouse.defs.dbt import (
     LakehouseDbtTranslator,
     build_dbt_assets,
     model_layer,
     model_source_system,
 )
-from lakehouse.dbt_project import LakehouseDbtProject
 
 
 def model(name: str, *folders: str, **extra: Any) -> dict[str, Any]:

@@ -9,13 +9,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from ol_orchestrate.io_managers import FileObjectIOManager
+from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.resources.openedx import OpenEdxApiResource, openedx_resource_key
 from ol_orchestrate.resources.secrets import SecretsResource
 from ol_orchestrate.testing import environment
 from ol_sandbox.data import SIZES, Institution
 from ol_sandbox.faults import FaultConfig
 from ol_sandbox.server import SandboxServer
-from openedx.assets import deployment_assets
+from openedx.components import api_assets
 
 DEPLOYMENT = "mitxonline"
 INSTITUTION = Institution.generate(seed=42, **SIZES["small"])
@@ -35,12 +36,15 @@ def lake(tmp_path: Path, sandbox: SandboxServer) -> Iterator[Path]:
 
 def _materialize(lake: Path, *, max_retries: int = 3) -> dg.ExecuteInProcessResult:
     secrets = SecretsResource(backend="local")
+    sandbox_url = get_settings().sandbox_url
     return dg.materialize(
-        deployment_assets(DEPLOYMENT),
+        api_assets(DEPLOYMENT),
         resources={
             "io_manager": FileObjectIOManager(lake_root=str(lake)),
             openedx_resource_key(DEPLOYMENT): OpenEdxApiResource(
                 deployment=DEPLOYMENT,
+                base_url=f"{sandbox_url}/openedx/{DEPLOYMENT}",
+                secret_path=f"openedx/{DEPLOYMENT}/oauth",
                 secrets=secrets,
                 max_retries=max_retries,
                 backoff_initial=0.01,

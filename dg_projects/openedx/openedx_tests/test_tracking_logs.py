@@ -27,7 +27,7 @@ from ol_sandbox.tracking_logs import (
     tracking_log_days,
     write_tracking_logs,
 )
-from openedx.assets.tracking_logs import build_tracking_logs
+from openedx.defs.tracking_logs import build_tracking_logs
 
 DEPLOYMENT = "mitxonline"
 INSTITUTION = Institution.generate(seed=42, courses=2, learners=15, days=4)

@@ -6,6 +6,7 @@ import pytest
 
 from ol_orchestrate.lib.environment import (
     Environment,
+    MissingSourceConfigError,
     UnknownEnvironmentError,
     get_settings,
     load_settings,
@@ -21,15 +22,17 @@ def test_default_is_dev_with_embedded_defaults() -> None:
     assert settings.dbt_target == "dev"
     assert settings.secrets_backend == "local"
     assert settings.superset_url is None
-    assert [d.name for d in settings.openedx_deployments] == ["mitxonline", "xpro"]
-    assert settings.openedx_deployment("xpro").base_url == "http://127.0.0.1:8765/openedx/xpro"
+    assert settings.source_base_url("openedx_xpro", {}, "openedx/xpro") == (
+        "http://127.0.0.1:8765/openedx/xpro"
+    )
+    assert settings.secret_path("canvas/api") == "canvas/api"
 
 
 def test_ci_behaves_like_dev() -> None:
     settings = load_settings({"DAGSTER_ENV": "ci", "OL_SANDBOX_URL": "http://127.0.0.1:9/"})
     assert settings.is_local
     assert settings.dbt_target == "ci"
-    assert settings.openedx_deployment("mitxonline").base_url == (
+    assert settings.source_base_url("x", {"ci": "https://ignored"}, "/openedx/mitxonline/") == (
         "http://127.0.0.1:9/openedx/mitxonline"
     )
 
@@ -42,7 +45,9 @@ def test_deployed_environments_use_s3_vault_and_real_hosts(env: str) -> None:
     assert settings.secrets_backend == "vault"
     assert settings.dbt_target == name
     assert settings.sandbox_url is None
-    assert all(d.base_url.startswith("https://") for d in settings.openedx_deployments)
+    hosts = {"qa": "https://qa.example.org/", "production": "https://example.org"}
+    assert settings.source_base_url("lms", hosts, "lms") == hosts[name].rstrip("/")
+    assert settings.secret_path("/canvas/api") == "pipelines/canvas/api"
 
 
 def test_overrides_come_from_the_environment() -> None:
@@ -55,7 +60,7 @@ def test_overrides_come_from_the_environment() -> None:
         }
     )
     assert settings.lake_root == "s3://other-bucket"
-    assert settings.openedx_deployment("xpro").base_url == "https://xpro.example.org"
+    assert settings.source_base_url("openedx_xpro", {}, "x") == "https://xpro.example.org"
     assert settings.superset_url == "https://bi.example.org"
 
 
@@ -67,9 +72,14 @@ def test_unknown_environment_names_the_value_and_the_choices() -> None:
     assert "dev, ci, qa, production" in message
 
 
-def test_unknown_deployment_names_the_configured_ones() -> None:
-    with pytest.raises(KeyError, match="mitxonline, xpro"):
-        load_settings({}).openedx_deployment("edx")
+def test_a_source_without_a_host_for_the_environment_names_what_is_missing() -> None:
+    settings = load_settings({"DAGSTER_ENV": "qa"})
+    with pytest.raises(MissingSourceConfigError) as error:
+        settings.source_base_url("canvas", {"production": "https://canvas.mit.edu"}, "canvas")
+    message = str(error.value)
+    assert "DAGSTER_ENV=qa" in message
+    assert "configured: production" in message
+    assert "CANVAS_BASE_URL" in message
 
 
 def test_settings_are_resolved_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from ol_orchestrate.lib.environment import find_repo_root
 from ol_orchestrate.testing import free_port
-from ol_platform.locations import read_workspace
+from ol_platform.locations import discover_locations
 
 LOCATIONS_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries {
   name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
@@ -71,9 +71,7 @@ def ui_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 @pytest.mark.slow
 def test_every_location_loads_in_the_ui(ui_port: int) -> None:
     entries = _graphql(ui_port, LOCATIONS_QUERY)["workspaceOrError"]["locationEntries"]
-    expected = {
-        loc.name for loc in read_workspace(find_repo_root() / "dg_deployments/local/workspace.yaml")
-    }
+    expected = {loc.name for loc in discover_locations(find_repo_root())}
     assert {entry["name"] for entry in entries} == expected
     for entry in entries:
         assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation", entry

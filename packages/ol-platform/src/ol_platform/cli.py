@@ -4,6 +4,8 @@ ol-platform materialize   sandbox + every code location + dbt, end to end, then 
 ol-platform ui            the Dagster UI on 127.0.0.1 with every code location loaded
 ol-platform prepare       prepare the dbt manifest (code locations load it, never parse)
 ol-platform sandbox       serve the source sandbox in the foreground
+ol-platform locations list|new NAME|sync|check
+                          the code locations of dg_projects/ and the files derived from them
 ol-platform tracking-logs normalize FILE_OR_DIR... --output DIR
                           normalize tracking logs outside Dagster, print a JSON summary
 """
@@ -21,8 +23,9 @@ from rich.console import Console
 
 from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest
 from ol_orchestrate.lib.environment import UnknownEnvironmentError, get_settings
+from ol_platform.deployment_files import LOCAL_WORKSPACE
 from ol_platform.instance import prepare_dagster_home
-from ol_platform.locations import workspace_file
+from ol_platform.locations_cli import add_parser as add_locations_parser
 from ol_platform.tracking_logs_cli import add_parser as add_tracking_logs_parser
 
 
@@ -33,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     materialize = commands.add_parser("materialize", help="run the whole platform locally")
     materialize.add_argument("--size", default="default", help="sandbox size: small|default|large")
     materialize.add_argument("--seed", type=int, default=42, help="sandbox seed")
+    materialize.add_argument(
+        "--location",
+        action="append",
+        dest="locations",
+        metavar="NAME",
+        help="only this code location (repeatable; default: every location)",
+    )
 
     ui = commands.add_parser("ui", help="open the Dagster UI with every code location")
     ui.add_argument("--port", type=int, default=3000)
@@ -48,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1", help="0.0.0.0 only inside a container")
 
     add_tracking_logs_parser(commands)
+    add_locations_parser(commands)
     return parser
 
 
@@ -65,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         from ol_platform.materialize import materialize_all, print_summary
 
         start = time.monotonic()
-        report = materialize_all(size=args.size, seed=args.seed, console=console)
+        report = materialize_all(
+            size=args.size, seed=args.seed, console=console, only=args.locations
+        )
         print_summary(report, console)
         console.print(f"done in {time.monotonic() - start:.1f}s")
         return 0 if report.success else 1
@@ -80,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "sandbox":
         return _serve_sandbox(args.size, args.seed, args.host, args.port, console)
+
+    if args.command == "locations":
+        from ol_platform.locations_cli import run as run_locations
+
+        return run_locations(args, console)
 
     if args.command == "tracking-logs":
         from ol_platform.tracking_logs_cli import run as run_tracking_logs
@@ -109,7 +127,7 @@ def _ui(port: int, size: str, console: Console) -> int:
         env = {**os.environ, "OL_SANDBOX_URL": sandbox.url}
         command = [
             sys.executable, "-m", "dagster", "dev",
-            "-w", str(workspace_file(settings.repo_root)),
+            "-w", str(settings.repo_root / LOCAL_WORKSPACE),
             "-h", "127.0.0.1", "-p", str(port),
         ]  # fmt: skip
         console.print(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from rich.table import Table
 from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings, reset_settings_cache
 from ol_platform.instance import local_instance
-from ol_platform.locations import order_by_lineage, read_workspace, workspace_file
+from ol_platform.locations import discover_locations, order_by_lineage
 from ol_platform.progress import elapsed_since
 from ol_platform.runs import RunOutcome, execute_run
 from ol_platform.sensors import assets_for_request, job_for_request, tick_sensor, tickable_sensors
@@ -85,8 +86,12 @@ def mart_row_counts(warehouse_path: Path) -> dict[str, int]:
 
 
 def materialize_all(
-    size: str = "default", seed: int = 42, console: Console | None = None
+    size: str = "default",
+    seed: int = 42,
+    console: Console | None = None,
+    only: Sequence[str] | None = None,
 ) -> MaterializeReport:
+    """The sandbox, then every code location (or only those named in `only`) in lineage order."""
     console = console or Console()
     settings = get_settings()
     if not settings.is_local:
@@ -98,6 +103,13 @@ def materialize_all(
     if size not in SIZES:
         msg = f"unknown sandbox size {size!r}; choose one of: {', '.join(SIZES)}"
         raise SystemExit(msg)
+    locations = discover_locations(settings.repo_root)
+    unknown = sorted(set(only or ()) - {location.name for location in locations})
+    if unknown:
+        known = ", ".join(location.name for location in locations)
+        msg = f"unknown code location(s) {', '.join(unknown)}; the locations are: {known}"
+        raise SystemExit(msg)
+    selected = [location for location in locations if not only or location.name in only]
 
     # The Trino client announces at INFO that it has no keyring; irrelevant to local runs.
     logging.getLogger("trino").setLevel(logging.WARNING)
@@ -116,8 +128,7 @@ def materialize_all(
         console.print(f"[bold]dbt manifest[/bold] ready ({elapsed_since(start)})")
 
         instance = local_instance(settings)
-        locations = read_workspace(workspace_file(settings.repo_root))
-        loaded = {location.name: location.load() for location in locations}
+        loaded = {location.name: location.load() for location in selected}
         log_dir = settings.data_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         results = []

@@ -16,6 +16,8 @@ from dagster._core.definitions.dynamic_partitions_request import (
     DeleteDynamicPartitionsRequest,
 )
 
+from ol_orchestrate.lib.automation import is_policy_sensor
+
 
 @dataclass(frozen=True)
 class SensorTick:
@@ -30,12 +32,16 @@ def _cursor_key(location: str, sensor: str) -> str:
 
 
 def tickable_sensors(defs: dg.Definitions) -> list[dg.SensorDefinition]:
-    """Plain sensors (not automation or asset-event sensors, which the daemon alone drives)."""
+    """The sensors that add partitions and request their runs (a course registry, a landing
+    area): plain sensors, not the platform's automation and freshness sensors or asset-event
+    sensors, which the daemon alone drives."""
     repository = defs.get_repository_def()
+    plain = (dg.SensorDefinition, dg.MultiAssetSensorDefinition)
     return [
         sensor
         for sensor in repository.sensor_defs
-        if type(sensor) is dg.SensorDefinition or isinstance(sensor, dg.MultiAssetSensorDefinition)
+        if (type(sensor) in plain or isinstance(sensor, dg.MultiAssetSensorDefinition))
+        and not is_policy_sensor(sensor)
     ]
 
 

@@ -45,36 +45,17 @@ class Environment(StrEnum):
             raise UnknownEnvironmentError(msg) from None
 
 
-@dataclass(frozen=True)
-class OpenEdxDeployment:
-    """One Open edX installation the platform ingests from.
+class MissingSourceConfigError(KeyError):
+    """A source system has no endpoint configured for this environment; the message names it."""
 
-    `secret_path` names the secret holding `client_id` / `client_secret` for the OAuth2
-    client-credentials grant; the secret itself is only read when an asset runs.
-    """
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
 
-    name: str
-    base_url: str
-    secret_path: str
-
-
-# Deployments are configured here once; the openedx code location builds one set of assets
-# per entry through a single factory.
-OPENEDX_DEPLOYMENT_NAMES: tuple[str, ...] = ("mitxonline", "xpro")
-
-_PRODUCTION_OPENEDX_HOSTS: Mapping[str, Mapping[str, str]] = {
-    "qa": {
-        "mitxonline": "https://courses-qa.mitxonline.mit.edu",
-        "xpro": "https://courses-rc.xpro.mit.edu",
-    },
-    "production": {
-        "mitxonline": "https://courses.mitxonline.mit.edu",
-        "xpro": "https://courses.xpro.mit.edu",
-    },
-}
 
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
-CANVAS_PRODUCTION_URL = "https://canvas.mit.edu"
+# Secrets of deployed environments live under this Vault prefix; locally the same path without it.
+DEPLOYED_SECRET_PREFIX = "pipelines/"  # noqa: S105  # pragma: allowlist secret (a path prefix)
+BASE_URL_SUFFIX = "_BASE_URL"
 
 
 def find_repo_root(start: Path | None = None) -> Path:
@@ -109,29 +90,44 @@ class PlatformSettings:
     vault_kv_mount: str
     vault_kv_version: int
     sandbox_url: str | None
-    openedx_deployments: tuple[OpenEdxDeployment, ...]
     superset_url: str | None
     superset_secret_path: str
     superset_database_name: str
-    # Canvas LMS: the API host, the secret holding its `token`, the account the course registry's
-    # filters default to, and the course registry file (see dg_projects/canvas).
-    canvas_base_url: str
-    canvas_secret_path: str
-    canvas_account_id: str
-    canvas_course_registry: Path
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # `<NAME>_BASE_URL` variables (e.g. OPENEDX_XPRO_BASE_URL, CANVAS_BASE_URL), keyed by the
+    # lower-cased name: they point one source system at another host in any environment.
+    base_url_overrides: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_local(self) -> bool:
         return self.environment.is_local
 
-    def openedx_deployment(self, name: str) -> OpenEdxDeployment:
-        for deployment in self.openedx_deployments:
-            if deployment.name == name:
-                return deployment
-        known = ", ".join(d.name for d in self.openedx_deployments)
-        msg = f"unknown Open edX deployment {name!r}; configured: {known}"
-        raise KeyError(msg)
+    def source_base_url(self, name: str, hosts: Mapping[str, str], sandbox_path: str) -> str:
+        """Where source system `name` answers in this environment.
+
+        dev/ci: the sandbox (`<sandbox_url>/<sandbox_path>`); qa/production: `hosts[<env>]`, the
+        host the location's configuration gives for that environment. `<NAME>_BASE_URL` overrides
+        both. A deployed environment with no host configured is a `MissingSourceConfigError`.
+        """
+        override = self.base_url_overrides.get(name.lower())
+        if override:
+            return override.rstrip("/")
+        if self.is_local:
+            return f"{self.sandbox_url}/{sandbox_path.strip('/')}"
+        host = hosts.get(self.environment.value)
+        if not host:
+            msg = (
+                f"{name}: no host configured for DAGSTER_ENV={self.environment.value} (configured: "
+                f"{', '.join(sorted(hosts)) or 'none'}); add it to the location's configuration "
+                f"or set {name.upper()}{BASE_URL_SUFFIX}"
+            )
+            raise MissingSourceConfigError(msg)
+        return host.rstrip("/")
+
+    def secret_path(self, path: str) -> str:
+        """A secret's path in this environment: as given locally (the local secrets file), under
+        `pipelines/` in Vault for qa/production."""
+        path = path.strip("/")
+        return path if self.is_local else f"{DEPLOYED_SECRET_PREFIX}{path}"
 
 
 def _env(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -149,29 +145,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PlatformSettings:
     if env.is_local:
         lake_root = _env(environ, "OL_LAKE_ROOT", str(data_dir / "lake"))
         sandbox_url: str | None = _env(environ, "OL_SANDBOX_URL", DEFAULT_SANDBOX_URL).rstrip("/")
-        deployments = tuple(
-            OpenEdxDeployment(
-                name=name,
-                base_url=_env(
-                    environ, f"OPENEDX_{name.upper()}_BASE_URL", f"{sandbox_url}/openedx/{name}"
-                ),
-                secret_path=f"openedx/{name}/oauth",
-            )
-            for name in OPENEDX_DEPLOYMENT_NAMES
-        )
         secrets_backend = _env(environ, "OL_SECRETS_BACKEND", "local")
     else:
         lake_root = _env(environ, "OL_LAKE_ROOT", f"s3://ol-data-lake-{env.value}")
         sandbox_url = None
-        hosts = _PRODUCTION_OPENEDX_HOSTS[env.value]
-        deployments = tuple(
-            OpenEdxDeployment(
-                name=name,
-                base_url=_env(environ, f"OPENEDX_{name.upper()}_BASE_URL", hosts[name]),
-                secret_path=f"pipelines/openedx/{name}/oauth",
-            )
-            for name in OPENEDX_DEPLOYMENT_NAMES
-        )
         secrets_backend = _env(environ, "OL_SECRETS_BACKEND", "vault")
 
     return PlatformSettings(
@@ -195,28 +172,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PlatformSettings:
         vault_kv_mount=_env(environ, "VAULT_KV_MOUNT", "secret-data"),
         vault_kv_version=int(_env(environ, "VAULT_KV_VERSION", "2")),
         sandbox_url=sandbox_url,
-        openedx_deployments=deployments,
         superset_url=(environ.get("SUPERSET_URL") or "").strip().rstrip("/") or None,
         superset_secret_path=_env(environ, "SUPERSET_SECRET_PATH", "superset/api"),
         superset_database_name=_env(
             environ, "SUPERSET_DATABASE_NAME", "warehouse" if env.is_local else "Trino"
         ),
-        canvas_base_url=_env(
-            environ,
-            "CANVAS_BASE_URL",
-            f"{sandbox_url}/canvas" if sandbox_url else CANVAS_PRODUCTION_URL,
-        ).rstrip("/"),
-        canvas_secret_path=_env(
-            environ, "CANVAS_SECRET_PATH", "canvas/api" if env.is_local else "pipelines/canvas/api"
-        ),
-        canvas_account_id=_env(environ, "CANVAS_ACCOUNT_ID", "1"),
-        canvas_course_registry=Path(
-            _env(
-                environ,
-                "CANVAS_COURSE_REGISTRY",
-                str(root / "dg_projects" / "canvas" / "canvas" / "course_registry.yaml"),
-            )
-        ),
+        base_url_overrides={
+            name[: -len(BASE_URL_SUFFIX)].lower(): value.strip()
+            for name, value in environ.items()
+            if name.endswith(BASE_URL_SUFFIX) and value.strip() and name != "OL_SANDBOX_URL"
+        },
     )
 
 

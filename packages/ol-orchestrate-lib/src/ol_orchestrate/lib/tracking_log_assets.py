@@ -25,6 +25,7 @@ import dagster as dg
 from upath import UPath
 
 from ol_orchestrate.io_managers import lake_path_for
+from ol_orchestrate.lib.automation import DAILY_FILES, default_sensor_status
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.quarantine import quarantine_path_for
 
@@ -187,7 +188,7 @@ def build_tracking_log_assets(
     max_quarantine_rate: float = DEFAULT_MAX_QUARANTINE_RATE,
     lake_root: str | UPath | None = None,
     sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_SECONDS,
-    sensor_default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+    sensor_default_status: dg.DefaultSensorStatus | None = None,
 ) -> TrackingLogAssets:
     """The daily tracking-log asset of one source, its checks and its sensor.
 
@@ -195,7 +196,8 @@ def build_tracking_log_assets(
     `UPath` carrying storage options) defaults to the environment's lake, read when the asset or
     sensor runs (never at load time).
     `max_quarantine_rate` is the quarantine-rate check's threshold: the share of lines read that
-    were rejected (blank and `#` comment lines do not count).
+    were rejected (blank and `#` comment lines do not count). The sensor's default status is the
+    platform's (`ol_orchestrate.lib.automation.default_sensor_status`) unless given.
     """
     if not 0 <= max_quarantine_rate <= 1:
         msg = f"max_quarantine_rate must be within [0, 1], got {max_quarantine_rate}"
@@ -234,7 +236,7 @@ def build_tracking_log_assets(
             "quarantined with their reason and position."
         ),
         check_specs=check_specs,
-        metadata={"landing_prefix": landing_prefix},
+        metadata={"landing_prefix": landing_prefix, **DAILY_FILES.metadata()},
         retry_policy=dg.RetryPolicy(max_retries=1, delay=10),
     )
     def tracking_logs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -303,7 +305,7 @@ def build_tracking_log_assets(
         name=f"{name}_sensor",
         asset_selection=[key],
         minimum_interval_seconds=sensor_interval_seconds,
-        default_status=sensor_default_status,
+        default_status=sensor_default_status or default_sensor_status(),
         description=(
             f"Requests a run per day whose raw {deployment} tracking logs appeared under "
             f"`{landing_prefix}` and are not materialized yet, or whose files changed since."

@@ -27,7 +27,6 @@ import dagster as dg
 import httpx
 from pydantic import Field
 
-from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.http import (
     ApiClient,
     ApiError,
@@ -445,18 +444,16 @@ def imscc_content_hash(data: bytes) -> str:
 
 
 class CanvasApiResource(dg.ConfigurableResource):
-    """API access to the Canvas instance of the platform settings.
+    """API access to one Canvas instance.
 
-    `base_url` and `secret_path` default to the settings (`canvas_base_url`,
-    `canvas_secret_path`); the secret's `token` is read only when a client is built, never at
-    load time.
+    The canvas location configures `base_url` and `secret_path` (the secret holding the API
+    `token`) for its environment; the token is read only when a client is built, never at load
+    time.
     """
 
     secrets: SecretsResource
-    base_url: str | None = Field(default=None, description="default: settings.canvas_base_url")
-    secret_path: str | None = Field(
-        default=None, description="secret holding `token`; default: settings.canvas_secret_path"
-    )
+    base_url: str = Field(description="Canvas host, e.g. https://canvas.mit.edu")
+    secret_path: str = Field(description="secret holding the API `token`")
     max_retries: int = 5
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
@@ -467,10 +464,7 @@ class CanvasApiResource(dg.ConfigurableResource):
     export_poll_interval_seconds: float = 10.0
 
     def client(self, **overrides: Any) -> CanvasClient:
-        settings = get_settings()
-        token = self.secrets.get_secret_value(
-            self.secret_path or settings.canvas_secret_path, "token"
-        )
+        token = self.secrets.get_secret_value(self.secret_path, "token")
         kwargs: dict[str, Any] = {
             "per_page": self.per_page,
             "rate_limit_threshold": self.rate_limit_threshold,
@@ -480,4 +474,4 @@ class CanvasApiResource(dg.ConfigurableResource):
             "timeout": self.timeout,
             **overrides,
         }
-        return CanvasClient(self.base_url or settings.canvas_base_url, token, **kwargs)
+        return CanvasClient(self.base_url, token, **kwargs)

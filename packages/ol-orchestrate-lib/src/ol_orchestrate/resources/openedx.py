@@ -15,7 +15,6 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.http import ApiClient, OAuth2ClientCredentialsAuth
 from ol_orchestrate.resources.secrets import SecretsResource
 
@@ -283,23 +282,25 @@ def enrollment_rows(
 
 
 class OpenEdxApiResource(dg.ConfigurableResource):
-    """API access to one Open edX deployment named in the platform settings.
+    """API access to one Open edX deployment.
 
-    The deployment's base URL comes from the environment settings and its OAuth2 credentials from
-    the secrets resource, both only when an asset asks for a client, never at load time.
+    The openedx location configures one per deployment (its `base_url` and the `secret_path`
+    of its OAuth2 client credentials for this environment); the secret is read only when an
+    asset asks for a client, never at load time.
     """
 
     deployment: str
+    base_url: str
+    secret_path: str
     secrets: SecretsResource
     max_retries: int = 5
     backoff_initial: float = 0.5
     timeout: float = 30.0
 
     def client(self) -> OpenEdxClient:
-        deployment = get_settings().openedx_deployment(self.deployment)
-        credentials = self.secrets.get_secret(deployment.secret_path)
+        credentials = self.secrets.get_secret(self.secret_path)
         return OpenEdxClient.from_credentials(
-            deployment.base_url,
+            self.base_url,
             credentials,
             max_retries=self.max_retries,
             backoff_initial=self.backoff_initial,

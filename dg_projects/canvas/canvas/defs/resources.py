@@ -1,0 +1,22 @@
+"""The Canvas API resource of this environment: the sandbox locally, MIT's Canvas when deployed."""
+
+import dagster as dg
+
+from canvas.factory import RESOURCE_KEY
+from ol_orchestrate.lib.definitions import platform_secrets
+from ol_orchestrate.lib.environment import get_settings
+from ol_orchestrate.resources.canvas import CanvasApiResource
+
+# The Canvas host per deployed environment (CANVAS_BASE_URL overrides it).
+CANVAS_HOSTS = {"qa": "https://canvas.mit.edu", "production": "https://canvas.mit.edu"}
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    settings = get_settings()
+    api = CanvasApiResource(
+        secrets=platform_secrets(settings),
+        base_url=settings.source_base_url("canvas", CANVAS_HOSTS, "canvas"),
+        secret_path=settings.secret_path("canvas/api"),
+    )
+    return dg.Definitions(resources={RESOURCE_KEY: api})

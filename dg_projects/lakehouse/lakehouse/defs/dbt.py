@@ -1,0 +1,184 @@
+"""The dbt project as Dagster assets: one asset per model, dbt data tests as asset checks.
+
+Keys follow the platform's `[source_system, layer, name]` convention so the warehouse joins the
+ingestion graph: sources keep the raw keys from their `meta.dagster.asset_key`
+(`["openedx", "raw", "mitxonline_course_runs"]`), models become e.g.
+`["openedx", "staging", "stg_openedx__course_runs"]`. Built from the prepared manifest; a run
+executes `dbt build` for the selected models. Every model follows its upstream: the translator
+gives it the platform's `follows_upstream` automation condition, so new raw data flows through
+staging, intermediate and marts (and on to the Superset datasets) with no job to launch.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the asset functions' annotations
+# (config class, resources) at definition time.
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from lakehouse.dbt_project import LakehouseDbtProject
+from ol_orchestrate.lib.automation import follows_upstream
+from ol_orchestrate.lib.environment import get_settings
+
+# Model name prefix -> the layer it belongs to (the project's naming guide); the folder wins
+# when a model sits in a layer folder.
+LAYER_BY_PREFIX: Mapping[str, str] = {
+    "stg": "staging",
+    "int": "intermediate",
+    "dim": "marts",
+    "fct": "marts",
+}
+LAYERS: frozenset[str] = frozenset(LAYER_BY_PREFIX.values())
+_MODEL_NAME = re.compile(r"^(?P<prefix>[a-z]+)_(?P<source>[a-z0-9_]+?)__(?P<entity>.+)$")
+# Models that do not follow `<prefix>_<source>__<entity>` and sit in no source folder.
+FALLBACK_SOURCE_SYSTEM = "warehouse"
+
+DBT_ASSETS_NAME = "ol_dbt"
+BUILD_JOB_NAME = "build_warehouse_and_publish"
+# The group of the Superset dataset assets (defs/superset.py), which the build job also runs.
+SUPERSET_GROUP = "superset"
+
+
+def _dbt_meta(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (props.get("config") or {}).get("meta") or props.get("meta") or {}
+
+
+def model_layer(props: Mapping[str, Any]) -> str:
+    """`staging` / `intermediate` / `marts` from the model's folder under models/ (its fqn),
+    else from its name prefix; seeds and snapshots are layers of their own."""
+    resource_type = props.get("resource_type", "model")
+    if resource_type != "model":
+        return {"seed": "seeds", "snapshot": "snapshots"}.get(resource_type, resource_type)
+    fqn = props.get("fqn") or []
+    # fqn: [project, <folders under models/>..., name]
+    if len(fqn) > 2 and fqn[1] in LAYERS:
+        return str(fqn[1])
+    match = _MODEL_NAME.match(props["name"])
+    if match and match.group("prefix") in LAYER_BY_PREFIX:
+        return LAYER_BY_PREFIX[match.group("prefix")]
+    return str(fqn[1]) if len(fqn) > 2 else "models"
+
+
+def model_source_system(props: Mapping[str, Any]) -> str:
+    """The source system a model belongs to: `openedx` for `stg_openedx__course_runs`
+    (the part after the layer prefix and before `__`), else its folder inside the layer."""
+    match = _MODEL_NAME.match(props["name"])
+    if match and match.group("prefix") in LAYER_BY_PREFIX:
+        return match.group("source")
+    fqn = props.get("fqn") or []
+    if len(fqn) > 3:
+        return str(fqn[2])
+    return FALLBACK_SOURCE_SYSTEM
+
+
+class LakehouseDbtTranslator(DagsterDbtTranslator):
+    """dbt nodes -> platform asset keys, groups and kinds.
+
+    - sources: their `meta.dagster.asset_key` (dagster-dbt's default reads it), so they line up
+      with the ingestion locations' raw assets;
+    - models, seeds, snapshots: `[source_system, layer, name]`, group `<source_system>_<layer>`
+      (an explicit `meta.dagster.asset_key` / `group` still wins);
+    - kinds: `dbt` and the warehouse engine of this environment (`duckdb` or `trino`), rather
+      than the adapter the manifest happened to be parsed with;
+    - automation: every model, seed and snapshot follows its upstream (`follows_upstream`).
+    """
+
+    def __init__(
+        self,
+        warehouse_kind: str | None = None,
+        settings: DagsterDbtTranslatorSettings | None = None,
+    ) -> None:
+        super().__init__(settings or DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        self.warehouse_kind = warehouse_kind
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        resource_type = dbt_resource_props["resource_type"]
+        explicit = (_dbt_meta(dbt_resource_props).get("dagster") or {}).get("asset_key")
+        if resource_type == "source" or explicit:
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey(
+            [
+                model_source_system(dbt_resource_props),
+                model_layer(dbt_resource_props),
+                dbt_resource_props["name"],
+            ]
+        )
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        explicit = (_dbt_meta(dbt_resource_props).get("dagster") or {}).get(
+            "group"
+        ) or super().get_group_name(dbt_resource_props)
+        if explicit or dbt_resource_props["resource_type"] == "source":
+            return explicit
+        return f"{model_source_system(dbt_resource_props)}_{model_layer(dbt_resource_props)}"
+
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.AutomationCondition | None:
+        return follows_upstream()
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if not self.warehouse_kind:
+            return spec
+        return spec.replace_attributes(kinds={"dbt", self.warehouse_kind}).merge_attributes(
+            metadata={"dagster/storage_kind": self.warehouse_kind}
+        )
+
+
+class DbtBuildConfig(dg.Config):
+    """Run configuration of a dbt build."""
+
+    full_refresh: bool = False
+
+
+def build_dbt_assets(
+    project: LakehouseDbtProject,
+    manifest: Mapping[str, Any],
+    translator: LakehouseDbtTranslator | None = None,
+) -> dg.AssetsDefinition:
+    """`@dbt_assets` over the prepared manifest; runs `dbt build` with this environment's target
+    and variables (set when the run starts, not when the location loads)."""
+    translator = translator or LakehouseDbtTranslator(project.warehouse_kind)
+
+    @dbt_assets(
+        manifest=manifest,
+        dagster_dbt_translator=translator,
+        name=DBT_ASSETS_NAME,
+    )
+    def ol_dbt(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    ) -> Iterator[Any]:
+        args = ["build"]
+        if config.full_refresh:
+            args.append("--full-refresh")
+        context.log.info("dbt %s --target %s", " ".join(args), dbt.target)
+        with project.run_environment():
+            yield from dbt.cli(args, context=context).stream()
+
+    return ol_dbt
+
+
+@dg.definitions
+def dbt_definitions() -> dg.Definitions:
+    """The dbt assets of this environment's target, the `dbt` resource and the build job."""
+    project = LakehouseDbtProject.from_settings(get_settings())
+    dbt_assets_def = build_dbt_assets(project, project.load_manifest())
+    build_job = dg.define_asset_job(
+        BUILD_JOB_NAME,
+        selection=dg.AssetSelection.assets(dbt_assets_def)
+        | dg.AssetSelection.groups(SUPERSET_GROUP),
+        description="dbt build of every model (with its tests), then publish marts to Superset.",
+    )
+    return dg.Definitions(
+        assets=[dbt_assets_def], jobs=[build_job], resources={"dbt": project.cli_resource()}
+    )
