@@ -24,13 +24,15 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
-def _load_sibling(name: str) -> ModuleType:
-    # pytest runs with --import-mode=importlib, which puts no test folder on sys.path.
+def _load_sibling_package(name: str) -> ModuleType:
+    # pytest runs with --import-mode=importlib, which puts no test folder on sys.path: load the
+    # package by its path, under a name of its own (its modules import each other relatively).
     module_name = f"ol_dbt_tests_{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]
+    folder = Path(__file__).with_name(name)
     spec = importlib.util.spec_from_file_location(
-        module_name, Path(__file__).with_name(f"{name}.py")
+        module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
     )
     assert spec is not None
     assert spec.loader is not None
@@ -40,7 +42,7 @@ def _load_sibling(name: str) -> ModuleType:
     return module
 
 
-raw_lake = _load_sibling("raw_lake")
+raw_lake = _load_sibling_package("raw_lake")
 
 # Variables that would point dbt somewhere other than the tmp folders of the test session.
 _SCRUBBED_PREFIXES = ("DBT_", "TRINO_", "OL_")

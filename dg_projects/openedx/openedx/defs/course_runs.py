@@ -1,13 +1,12 @@
 """Course runs of an Open edX deployment, from the course list API (`/api/courses/v1/courses/`)."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 import pyarrow as pa
 
 from ol_orchestrate.lib.automation import Cadence, raw_asset_automation
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.quarantine import land_rows
+from ol_orchestrate.lib.raw_tables import retrieved_now
 from ol_orchestrate.resources.openedx import (
     COURSE_RUNS_SCHEMA,
     course_run_rows,
@@ -35,7 +34,7 @@ def build_course_runs_asset(deployment: str, cadence: Cadence) -> dg.AssetsDefin
         **raw_asset_automation(cadence),
     )
     def course_runs(context: dg.AssetExecutionContext) -> pa.Table:
-        retrieved_at = datetime.now(UTC).isoformat()
+        retrieved_at = retrieved_now()
         with getattr(context.resources, api_key).client() as client:
             courses = list(client.iter_course_runs())
         rows = course_run_rows(deployment, courses, retrieved_at)

@@ -5,7 +5,6 @@ Course blocks and enrollments are both read once per course run listed in the de
 """
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -14,6 +13,7 @@ import pyarrow as pa
 from ol_orchestrate.lib.automation import Cadence, raw_asset_automation
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.quarantine import land_rows
+from ol_orchestrate.lib.raw_tables import retrieved_now
 from ol_orchestrate.resources.openedx import OpenEdxClient, openedx_resource_key
 from openedx.defs.course_runs import course_runs_key
 
@@ -44,7 +44,7 @@ def build_per_course_asset(
         **raw_asset_automation(cadence),
     )
     def per_course(context: dg.AssetExecutionContext, course_runs: pa.Table) -> pa.Table:
-        retrieved_at = datetime.now(UTC).isoformat()
+        retrieved_at = retrieved_now()
         rows: list[dict[str, Any]] = []
         with getattr(context.resources, api_key).client() as client:
             for course_id in course_runs.column("course_id").to_pylist():

@@ -1,21 +1,31 @@
 """Open edX REST API client and the raw-table rows built from its payloads.
 
 `OpenEdxClient` talks to one deployment (LMS base URL) with an OAuth2 client-credentials JWT.
-The `*_rows` functions are pure: they turn API payloads into rows whose columns are exactly the
-raw tables of docs/contracts.md ("Raw Open edX tables"), and the `*_SCHEMA`s give those tables
-their types even when a run finds nothing. Timestamps stay the strings the API sent.
+The raw tables are declared here once (`COURSE_RUNS`, `COURSE_BLOCKS`, `ENROLLMENTS`): the
+`*_SCHEMA`s give them their types even when a run finds nothing, and the pure `*_rows` functions
+turn API payloads into their rows. Timestamps stay the strings the API sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 import dagster as dg
 import pyarrow as pa
 
 from ol_orchestrate.lib.http import ApiClient, OAuth2ClientCredentialsAuth
+from ol_orchestrate.lib.raw_tables import (
+    RETRIEVED_AT,
+    Column,
+    RawTable,
+    bool_,
+    format_retrieved_at,
+    int64,
+    string,
+)
 from ol_orchestrate.resources.secrets import SecretsResource
 
 COURSES_PATH = "/api/courses/v1/courses/"
@@ -90,73 +100,79 @@ class OpenEdxClient(ApiClient):
 
 
 # -- raw tables --------------------------------------------------------------------------------
+# One `RawTable` declaration per table (ol_orchestrate.lib.raw_tables): the Arrow schema, the rows
+# below, the dbt sources' columns (tested) and docs/contracts.md's column lists come from it.
 
 
-def _string_fields(*names: str) -> list[pa.Field]:
-    return [pa.field(name, pa.string()) for name in names]
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
-COURSE_RUNS_SCHEMA = pa.schema(
-    [
-        pa.field("deployment", pa.string(), nullable=False),
-        pa.field("course_id", pa.string(), nullable=False),
-        *_string_fields(
-            "course_name",
-            "org",
-            "number",
-            "run",
-            "start",
-            "end",
-            "enrollment_start",
-            "enrollment_end",
-            "pacing",
-            "short_description",
-        ),
-        pa.field("hidden", pa.bool_(), nullable=False),
-        pa.field("invitation_only", pa.bool_(), nullable=False),
-        pa.field("mobile_available", pa.bool_(), nullable=False),
-        pa.field("blocks_url", pa.string()),
-        pa.field("retrieved_at", pa.string(), nullable=False),
-    ]
+# The Open edX APIs send well-typed JSON: any value is kept as text, flags absent mean false.
+OPENEDX_READERS: Mapping[pa.DataType, Callable[[Any], Any]] = MappingProxyType(
+    {pa.string(): _opt_str, pa.bool_(): bool}
 )
 
-COURSE_BLOCKS_SCHEMA = pa.schema(
-    [
-        pa.field("deployment", pa.string(), nullable=False),
-        pa.field("course_id", pa.string(), nullable=False),
-        pa.field("block_id", pa.string(), nullable=False),
-        pa.field("block_type", pa.string()),
-        pa.field("block_title", pa.string()),
-        pa.field("parent_block_id", pa.string()),
-        pa.field("block_index", pa.int64(), nullable=False),
-        pa.field("graded", pa.bool_(), nullable=False),
-        pa.field("block_format", pa.string()),
-        pa.field("due", pa.string()),
-        pa.field("lms_web_url", pa.string()),
-        pa.field("retrieved_at", pa.string(), nullable=False),
-    ]
-)
-
-ENROLLMENTS_SCHEMA = pa.schema(
-    [
-        pa.field("deployment", pa.string(), nullable=False),
-        pa.field("course_id", pa.string(), nullable=False),
-        pa.field("username", pa.string(), nullable=False),
-        pa.field("mode", pa.string()),
-        pa.field("is_active", pa.bool_(), nullable=False),
-        pa.field("created", pa.string()),
-        pa.field("retrieved_at", pa.string(), nullable=False),
-    ]
+DEPLOYMENT = Column(
+    "deployment", nullable=False, given=True, description="the deployment, e.g. mitxonline"
 )
 
 
-def format_retrieved_at(value: datetime | str) -> str:
-    """ISO-8601 UTC with a Z suffix; strings are passed through unchanged."""
-    if isinstance(value, str):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def _table(name: str, *columns: Column, description: str = "") -> RawTable:
+    return RawTable(
+        name,
+        (DEPLOYMENT, *columns, RETRIEVED_AT),
+        description=description,
+        readers=OPENEDX_READERS,
+    )
+
+
+COURSE_RUNS = _table(
+    "course_runs",
+    string("course_id", ("course_id", "id"), nullable=False, read=str),
+    string("course_name", "name"),
+    string("org", given=True, description="as sent, else from the course key"),
+    string("number", given=True, description="as sent, else from the course key"),
+    string("run", given=True, description="as sent, else from the course key"),
+    string("start"),
+    string("end"),
+    string("enrollment_start"),
+    string("enrollment_end"),
+    string("pacing"),
+    string("short_description"),
+    bool_("hidden", nullable=False),
+    bool_("invitation_only", nullable=False),
+    bool_("mobile_available", nullable=False),
+    string("blocks_url"),
+)
+COURSE_BLOCKS = _table(
+    "course_blocks",
+    string("course_id", nullable=False, given=True),
+    string("block_id", nullable=False, given=True, description="usage key"),
+    string("block_type", "type"),
+    string("block_title", "display_name"),
+    string("parent_block_id", given=True, description="from the parents' children lists"),
+    int64("block_index", nullable=False, given=True, description="depth-first order"),
+    bool_("graded", nullable=False),
+    string("block_format", "format"),
+    string("due"),
+    string("lms_web_url"),
+)
+ENROLLMENTS = _table(
+    "enrollments",
+    string("course_id", nullable=False, read=str),
+    string("username", ("user", "username"), nullable=False, read=str, pii=True),
+    string("mode"),
+    bool_("is_active", nullable=False),
+    string("created"),
+)
+
+# Every raw Open edX API table (each deployment lands `<deployment>_<table>`), in docs order.
+TABLES: tuple[RawTable, ...] = (COURSE_RUNS, COURSE_BLOCKS, ENROLLMENTS)
+
+COURSE_RUNS_SCHEMA = COURSE_RUNS.schema
+COURSE_BLOCKS_SCHEMA = COURSE_BLOCKS.schema
+ENROLLMENTS_SCHEMA = ENROLLMENTS.schema
 
 
 def split_course_key(course_id: str) -> tuple[str | None, str | None, str | None]:
@@ -168,10 +184,6 @@ def split_course_key(course_id: str) -> tuple[str | None, str | None, str | None
     return parts[0], parts[1], parts[2]
 
 
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def course_run_rows(
     deployment: str, courses: Iterable[Mapping[str, Any]], retrieved_at: datetime | str
 ) -> list[dict[str, Any]]:
@@ -179,28 +191,18 @@ def course_run_rows(
     retrieved = format_retrieved_at(retrieved_at)
     rows = []
     for course in courses:
-        course_id = str(course.get("course_id") or course.get("id"))
+        course_id = COURSE_RUNS.read(course, "course_id")
         org, number, run = split_course_key(course_id)
         rows.append(
-            {
-                "deployment": deployment,
-                "course_id": course_id,
-                "course_name": _opt_str(course.get("name")),
-                "org": _opt_str(course.get("org") or org),
-                "number": _opt_str(course.get("number") or number),
-                "run": _opt_str(course.get("run") or run),
-                "start": _opt_str(course.get("start")),
-                "end": _opt_str(course.get("end")),
-                "enrollment_start": _opt_str(course.get("enrollment_start")),
-                "enrollment_end": _opt_str(course.get("enrollment_end")),
-                "pacing": _opt_str(course.get("pacing")),
-                "short_description": _opt_str(course.get("short_description")),
-                "hidden": bool(course.get("hidden")),
-                "invitation_only": bool(course.get("invitation_only")),
-                "mobile_available": bool(course.get("mobile_available")),
-                "blocks_url": _opt_str(course.get("blocks_url")),
-                "retrieved_at": retrieved,
-            }
+            COURSE_RUNS.row(
+                course,
+                deployment=deployment,
+                course_id=course_id,
+                org=_opt_str(course.get("org") or org),
+                number=_opt_str(course.get("number") or number),
+                run=_opt_str(course.get("run") or run),
+                retrieved_at=retrieved,
+            )
         )
     return rows
 
@@ -237,26 +239,18 @@ def course_block_rows(
         stack.extend(reversed(blocks[key].get("children") or ()))
     order.extend(sorted(k for k in blocks if k not in visited))
 
-    rows = []
-    for index, key in enumerate(order):
-        block = blocks[key]
-        rows.append(
-            {
-                "deployment": deployment,
-                "course_id": course_id,
-                "block_id": str(block.get("id") or key),
-                "block_type": _opt_str(block.get("type")),
-                "block_title": _opt_str(block.get("display_name")),
-                "parent_block_id": parents.get(key),
-                "block_index": index,
-                "graded": bool(block.get("graded")),
-                "block_format": _opt_str(block.get("format")),
-                "due": _opt_str(block.get("due")),
-                "lms_web_url": _opt_str(block.get("lms_web_url")),
-                "retrieved_at": retrieved,
-            }
+    return [
+        COURSE_BLOCKS.row(
+            blocks[key],
+            deployment=deployment,
+            course_id=course_id,
+            block_id=str(blocks[key].get("id") or key),
+            parent_block_id=parents.get(key),
+            block_index=index,
+            retrieved_at=retrieved,
         )
-    return rows
+        for index, key in enumerate(order)
+    ]
 
 
 def enrollment_rows(
@@ -264,18 +258,7 @@ def enrollment_rows(
 ) -> list[dict[str, Any]]:
     """Rows of `<deployment>_enrollments` from enrollment API results."""
     retrieved = format_retrieved_at(retrieved_at)
-    return [
-        {
-            "deployment": deployment,
-            "course_id": str(enrollment.get("course_id")),
-            "username": str(enrollment.get("user") or enrollment.get("username")),
-            "mode": _opt_str(enrollment.get("mode")),
-            "is_active": bool(enrollment.get("is_active")),
-            "created": _opt_str(enrollment.get("created")),
-            "retrieved_at": retrieved,
-        }
-        for enrollment in enrollments
-    ]
+    return ENROLLMENTS.rows(enrollments, deployment=deployment, retrieved_at=retrieved)
 
 
 # -- Dagster resource --------------------------------------------------------------------------
