@@ -8,7 +8,8 @@ are the union of both. Filters are resolved through the Canvas API, so loading a
 cheap and resolving it happens only in its sensor.
 
 The sensor keeps the shared `canvas_courses` partitions in step with the registry: it adds a
-partition (and requests a run of every canvas asset) for each newly registered course, and
+partition (and requests a run of every canvas asset) for each newly registered course, requests
+again every registered course whose data is missing, failed or was deleted from the lake, and
 deletes the partitions of courses it registered before and no longer does. Its cursor records
 the courses it registered, so several registries can share the partitions without deleting each
 other's courses. Deleting a partition only forgets it: the data already landed stays in the lake.
@@ -26,6 +27,8 @@ import dagster as dg
 from canvas.factory import GROUP
 from canvas.partitions import CANVAS_COURSES, CANVAS_COURSES_NAME
 from ol_orchestrate.lib.automation import default_sensor_status
+from ol_orchestrate.lib.environment import get_settings
+from ol_orchestrate.lib.partition_health import assess_partitions, healing_run_key
 from ol_orchestrate.resources.canvas import CanvasApiResource, CanvasClient
 
 REGISTRY_SENSOR_INTERVAL_SECONDS = 3600
@@ -124,32 +127,52 @@ def sort_course_ids(ids: Iterable[str]) -> list[str]:
 
 
 def plan_registry_tick(
-    existing: Iterable[str], registered: Iterable[str], owned: Iterable[str] = ()
+    existing: Iterable[str],
+    registered: Iterable[str],
+    owned: Iterable[str] = (),
+    needs_run: Mapping[str, str] | None = None,
+    *,
+    run_key_prefix: str = "canvas",
 ) -> dg.SensorResult:
-    """Partitions to add (and runs for them) and to delete, and the cursor of the next tick.
+    """Partitions to add and delete, the runs to request, and the cursor of the next tick.
 
     `owned` are the courses this registry registered at its previous tick (its cursor): only
     those are deleted when they leave the registry, never another registry's courses.
+    `needs_run` (course -> reason) are registered, existing courses whose data is missing,
+    failed or lost (`ol_orchestrate.lib.partition_health`): they are requested again.
     """
     existing_set, registered_set = set(existing), set(registered)
     added = sort_course_ids(registered_set - existing_set)
     removed = sort_course_ids((set(owned) - registered_set) & existing_set)
+    healing = {
+        course: reason
+        for course, reason in (needs_run or {}).items()
+        if course in registered_set and course in existing_set
+    }
     cursor = json.dumps(sort_course_ids(registered_set))
     requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
     if added:
         requests.append(CANVAS_COURSES.build_add_request(added))
     if removed:
         requests.append(CANVAS_COURSES.build_delete_request(removed))
-    if not requests:
+    runs = [dg.RunRequest(partition_key=course_id) for course_id in added]
+    runs += [
+        dg.RunRequest(
+            partition_key=course_id,
+            run_key=healing_run_key(run_key_prefix, course_id, healing[course_id]),
+            tags={"ol/rerun_reason": healing[course_id]},
+        )
+        for course_id in sort_course_ids(healing)
+    ]
+    if not requests and not runs:
         return dg.SensorResult(
-            skip_reason=f"course registry unchanged ({len(registered_set)} course(s))",
+            skip_reason=(
+                f"course registry unchanged and every course landed ({len(registered_set)} "
+                "course(s))"
+            ),
             cursor=cursor,
         )
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=course_id) for course_id in added],
-        dynamic_partitions_requests=requests,
-        cursor=cursor,
-    )
+    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=requests, cursor=cursor)
 
 
 def build_registry_sensor(
@@ -167,8 +190,9 @@ def build_registry_sensor(
         default_status=default_status or default_sensor_status(),
         description=(
             f"Turns the {name!r} Canvas course registry into `canvas_courses` partitions: adds "
-            "new courses (and runs every canvas asset for them), deletes courses taken off the "
-            "registry without deleting their landed data."
+            "new courses (and runs every canvas asset for them), re-runs registered courses whose "
+            "data is missing, failed or was deleted from the lake, and deletes courses taken off "
+            "the registry without deleting their landed data."
         ),
     )
     def _registry_sensor(
@@ -183,10 +207,36 @@ def build_registry_sensor(
             registered = registry.resolve(None)
         owned = json.loads(context.cursor) if context.cursor else []
         existing = context.instance.get_dynamic_partitions(CANVAS_COURSES_NAME)
+        needs_run = assess_partitions(
+            context.instance,
+            _canvas_asset_keys(context),
+            sort_course_ids(set(registered) & set(existing)),
+            CANVAS_COURSES,
+            get_settings().lake_root,
+        ).needs_run
         context.log.info(
             f"course registry {name!r}: {len(registered)} course(s) registered, "
-            f"{len(existing)} partition(s) before this tick"
+            f"{len(existing)} partition(s) before this tick, {len(needs_run)} to run again"
         )
-        return plan_registry_tick(existing, registered, owned)
+        return plan_registry_tick(
+            existing, registered, owned, needs_run, run_key_prefix=f"canvas_{name}"
+        )
 
     return _registry_sensor
+
+
+def _canvas_asset_keys(context: dg.SensorEvaluationContext) -> list[dg.AssetKey]:
+    """The assets a course's run materializes: the location's `canvas_courses` assets."""
+    repository = context.repository_def
+    if repository is None:
+        msg = "the course registry sensor needs the location's definitions to find its assets"
+        raise dg.DagsterInvariantViolationError(msg)
+    graph = repository.asset_graph
+    return sorted(
+        (
+            key
+            for key in graph.get_all_asset_keys()
+            if graph.get(key).is_materializable and graph.get(key).partitions_def == CANVAS_COURSES
+        ),
+        key=lambda key: key.to_user_string(),
+    )

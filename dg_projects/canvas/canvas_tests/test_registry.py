@@ -35,9 +35,12 @@ ALL_COURSES = [str(FIRST_COURSE_ID + i) for i in range(SIZES["small"]["courses"]
 class Registry:
     """A registry under test: change `section` between ticks, the cursor carries over."""
 
-    def __init__(self, instance: DagsterInstance, resource: CanvasApiResource) -> None:
+    def __init__(
+        self, instance: DagsterInstance, resource: CanvasApiResource, defs: dg.Definitions
+    ) -> None:
         self.instance = instance
         self.resource = resource
+        self.defs = defs
         self.cursor: str | None = None
         self.section: dict[str, Any] = {"courses": []}
 
@@ -49,6 +52,7 @@ class Registry:
             instance=self.instance,
             cursor=self.cursor,
             resources={"canvas_api": resource or self.resource},
+            definitions=self.defs,
         ) as context:
             result = sensor(context)
         assert isinstance(result, dg.SensorResult)
@@ -68,7 +72,7 @@ class Registry:
 def registry(
     lake: Path, instance: DagsterInstance, canvas_resource: Callable[..., CanvasApiResource]
 ) -> Registry:
-    return Registry(instance, canvas_resource())
+    return Registry(instance, canvas_resource(), load_definitions("canvas.definitions"))
 
 
 def requested(result: dg.SensorResult) -> set[str]:
@@ -90,11 +94,41 @@ def test_first_tick_registers_every_course_and_runs_all_assets(
     assert instance.get_dynamic_partitions(PARTITIONS) == ALL_COURSES
     assert requested(result) == set(ALL_COURSES)
 
+    # Nothing ran in between (a crash, say): the next tick asks for every course again.
     again = registry.tick()
-    assert not again.run_requests
     assert not again.dynamic_partitions_requests
-    assert again.skip_reason is not None
-    assert "unchanged" in str(again.skip_reason)
+    assert requested(again) == set(ALL_COURSES)
+    assert {r.tags["ol/rerun_reason"] for r in again.run_requests or ()} == {"missing"}
+
+
+def test_courses_that_failed_or_lost_their_data_run_again(
+    registry: Registry,
+    instance: DagsterInstance,
+    sandbox: SandboxServer,
+    lake: Path,
+    resources: dict[str, Any],
+) -> None:
+    """A Canvas course that did not land is retried; so is one whose file was deleted."""
+    registry.section = {"courses": ["10001", "10002"]}
+    registry.tick()
+    assets = [a for a in registry.defs.assets or () if isinstance(a, dg.AssetsDefinition)]
+    for course in ("10001", "10002"):
+        assert dg.materialize(assets, partition_key=course, instance=instance, resources=resources)
+    settled = registry.tick()
+    assert not settled.run_requests
+    assert "every course landed" in str(settled.skip_reason)
+
+    (lake / "raw" / "canvas" / "submissions" / "dt=10002" / "data.parquet").unlink()
+    sandbox.faults.inject("/courses/10001/students/submissions", "server_error", count=100)
+    failed = dg.materialize(
+        assets, partition_key="10001", instance=instance, resources=resources, raise_on_error=False
+    )
+    assert not failed.success
+    healing = registry.tick()
+    assert {r.partition_key: r.tags["ol/rerun_reason"] for r in healing.run_requests or ()} == {
+        "10001": "failed",
+        "10002": "output lost",
+    }
 
 
 def test_added_and_removed_courses(
@@ -110,7 +144,10 @@ def test_added_and_removed_courses(
     registry.section = {"courses": [10002, 10003]}
     result = registry.tick()
     assert instance.get_dynamic_partitions(PARTITIONS) == ["10002", "10003"]
-    assert requested(result) == {"10003"}  # runs only for the new course
+    # The new course runs; 10002 never ran (nothing ran in this test), so it is asked for again;
+    # the course taken off is not.
+    reasons = {r.partition_key: r.tags.get("ol/rerun_reason") for r in result.run_requests or ()}
+    assert reasons == {"10002": "missing", "10003": None}
     assert landed.read_bytes() == b"already landed"  # taking a course off keeps its data
 
 

@@ -187,6 +187,57 @@ def test_sensor_requests_only_new_or_changed_days(
     assert [r.partition_key for r in tick.run_requests or []] == [changed]
 
 
+def test_a_failed_day_is_requested_again_after_the_cursor_moved_on(
+    lake: Path, logs: TrackingLogAssets, instance: dg.DagsterInstance
+) -> None:
+    """A day whose run failed is not forgotten because the sensor already saw its files."""
+    tick = _tick(logs, instance)
+    for request in tick.run_requests or []:
+        assert request.partition_key is not None
+        assert _materialize(logs, request.partition_key, instance).success
+    day = sorted(DAYS)[1]
+    # The day's files change (a re-delivery) and its run fails (here: the files are unreadable
+    # to the run, which fails the step).
+    target = next((landing_dir(lake, DEPLOYMENT) / day).glob("*.gz"))
+    stat = target.stat()
+    os.utime(target, (stat.st_atime, stat.st_mtime + 60))
+    tick = _tick(logs, instance, tick.cursor)
+    assert [r.partition_key for r in tick.run_requests or []] == [day]
+    saved = target.read_bytes()
+    target.unlink()
+    (target.parent / "unreadable.gz").mkdir()  # a directory where a file is expected
+    failed = dg.materialize(
+        [logs.asset], partition_key=day, instance=instance, raise_on_error=False
+    )
+    assert not failed.success
+    (target.parent / "unreadable.gz").rmdir()
+    target.write_bytes(saved)
+    os.utime(target, (stat.st_atime, stat.st_mtime + 60))
+
+    retry = _tick(logs, instance, tick.cursor)
+    (request,) = retry.run_requests or []
+    assert request.partition_key == day
+    assert request.tags["ol/rerun_reason"] == "failed"
+    assert _materialize(logs, day, instance).success
+    assert not _tick(logs, instance, retry.cursor).run_requests
+
+
+def test_a_deleted_day_is_restored_by_the_next_run(
+    lake: Path, logs: TrackingLogAssets, instance: dg.DagsterInstance
+) -> None:
+    tick = _tick(logs, instance)
+    for request in tick.run_requests or []:
+        assert request.partition_key is not None
+        assert _materialize(logs, request.partition_key, instance).success
+    day = sorted(DAYS)[2]
+    _partition(lake, day).unlink()
+
+    (request,) = _tick(logs, instance, tick.cursor).run_requests or []
+    assert (request.partition_key, request.tags["ol/rerun_reason"]) == (day, "output lost")
+    assert _materialize(logs, day, instance).success
+    assert pq.read_table(_partition(lake, day)).num_rows == DAYS[day].events
+
+
 def test_sensor_skips_days_outside_the_partitions(
     lake: Path, logs: TrackingLogAssets, instance: dg.DagsterInstance
 ) -> None:

@@ -26,7 +26,12 @@ from ol_orchestrate.lib.environment import UnknownEnvironmentError, get_settings
 from ol_platform.deployment_files import LOCAL_WORKSPACE
 from ol_platform.instance import prepare_dagster_home
 from ol_platform.locations_cli import add_parser as add_locations_parser
+from ol_platform.lock import DataFolderLockedError, data_folder_lock
 from ol_platform.tracking_logs_cli import add_parser as add_tracking_logs_parser
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,18 +75,25 @@ def main(argv: list[str] | None = None) -> int:
         settings = get_settings()
     except UnknownEnvironmentError as error:
         console.print(f"[red]{error}[/red]")
-        return 2
+        return EXIT_USAGE
 
     if args.command == "materialize":
-        from ol_platform.materialize import materialize_all, print_summary
+        from ol_platform.materialize import MaterializeError, materialize_all, print_summary
 
         start = time.monotonic()
-        report = materialize_all(
-            size=args.size, seed=args.seed, console=console, only=args.locations
-        )
+        try:
+            report = materialize_all(
+                size=args.size, seed=args.seed, console=console, only=args.locations
+            )
+        except MaterializeError as error:
+            console.print(f"[red]{error}[/red]")
+            return EXIT_USAGE
+        except DataFolderLockedError as error:
+            console.print(f"[red]{error}[/red]")
+            return EXIT_LOCKED
         print_summary(report, console)
         console.print(f"done in {time.monotonic() - start:.1f}s")
-        return 0 if report.success else 1
+        return 0 if report.success else EXIT_FAILED
 
     if args.command == "prepare":
         path = ensure_manifest(
@@ -104,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_tracking_logs(args)
 
-    return _ui(args.port, args.size, console)
+    try:
+        with data_folder_lock(settings.data_dir, "ui"):
+            return _ui(args.port, args.size, console)
+    except DataFolderLockedError as error:
+        console.print(f"[red]{error}[/red]")
+        return EXIT_LOCKED
 
 
 def _serve_sandbox(size: str, seed: int, host: str, port: int, console: Console) -> int:

@@ -1,10 +1,12 @@
 """`ol-platform materialize`: the whole platform, end to end, on the embedded defaults.
 
-Starts the source sandbox (and writes its file-based sources into the lake's landing area), then
+Holds the data folder (`ol_platform.lock`), marks runs a crashed command left "started" as failed,
+starts the source sandbox (and writes its file-based sources into the lake's landing area), then
 for every code location in lineage order: materializes its unpartitioned assets in one run, and
 evaluates its sensors once — adding dynamic partitions and executing the runs they request (one
-per partition) — all in-process against the local Dagster instance, so the UI shows the same run
-history afterwards.
+per partition: new, missing, failed or lost ones) — all in-process against the local Dagster
+instance, so the UI shows the same run history afterwards. The report lists every failed run and
+sensor; marts are only reported when this command built them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from rich.table import Table
 from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings, reset_settings_cache
 from ol_platform.instance import local_instance
-from ol_platform.locations import discover_locations, order_by_lineage
+from ol_platform.locations import Location, discover_locations, order_by_lineage
+from ol_platform.lock import data_folder_lock
 from ol_platform.progress import elapsed_since
 from ol_platform.runs import RunOutcome, execute_run
 from ol_platform.sensors import assets_for_request, job_for_request, tick_sensor, tickable_sensors
@@ -33,15 +36,25 @@ from ol_sandbox.landing import provision_landing
 from ol_sandbox.server import SandboxServer
 
 
+class MaterializeError(RuntimeError):
+    """A problem the user can fix (a bad option, a deployed environment): one line, exit 2."""
+
+
 @dataclass
 class LocationResult:
     name: str
     runs: list[RunOutcome] = field(default_factory=list)
     skipped_partitioned: list[dg.AssetKey] = field(default_factory=list)
+    # Sensors whose tick raised (a source unreachable after every retry, say): name -> error.
+    sensor_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
-        return all(run.success for run in self.runs)
+        return all(run.success for run in self.runs) and not self.sensor_errors
+
+    @property
+    def failed_runs(self) -> list[RunOutcome]:
+        return [run for run in self.runs if not run.success]
 
     @property
     def materialized(self) -> list[dg.AssetKey]:
@@ -55,12 +68,40 @@ class LocationResult:
 @dataclass
 class MaterializeReport:
     locations: list[LocationResult]
-    mart_rows: dict[str, int]
+    # Rows per mart, only when this command built the marts (None: not built, or it failed).
+    mart_rows: dict[str, int] | None
     settings: PlatformSettings
+    orphaned_runs: list[str] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
         return all(location.success for location in self.locations)
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed every run a killed command left unfinished; returns their ids.
+
+    Called while holding the data folder's lock, so no other local process is running them. A
+    failed run's partitions count as failed, so the sensors request them again.
+    """
+    unfinished = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[
+                dg.DagsterRunStatus.NOT_STARTED,
+                dg.DagsterRunStatus.QUEUED,
+                dg.DagsterRunStatus.STARTING,
+                dg.DagsterRunStatus.STARTED,
+                dg.DagsterRunStatus.CANCELING,
+            ]
+        )
+    )
+    for run in unfinished:
+        instance.report_run_failed(
+            run,
+            "the process running it stopped before it finished (killed or crashed); marked "
+            "failed by ol-platform, whose next pass runs its partitions again",
+        )
+    return [run.run_id for run in unfinished]
 
 
 def mart_row_counts(warehouse_path: Path) -> dict[str, int]:
@@ -99,18 +140,24 @@ def materialize_all(
             f"`ol-platform materialize` runs the local platform on the sandbox; DAGSTER_ENV="
             f"{settings.environment.value} is a deployed environment. Use the Dagster UI there."
         )
-        raise SystemExit(msg)
+        raise MaterializeError(msg)
     if size not in SIZES:
         msg = f"unknown sandbox size {size!r}; choose one of: {', '.join(SIZES)}"
-        raise SystemExit(msg)
+        raise MaterializeError(msg)
     locations = discover_locations(settings.repo_root)
     unknown = sorted(set(only or ()) - {location.name for location in locations})
     if unknown:
         known = ", ".join(location.name for location in locations)
         msg = f"unknown code location(s) {', '.join(unknown)}; the locations are: {known}"
-        raise SystemExit(msg)
+        raise MaterializeError(msg)
     selected = [location for location in locations if not only or location.name in only]
+    with data_folder_lock(settings.data_dir, "materialize"):
+        return _materialize_locked(size, seed, console, selected)
 
+
+def _materialize_locked(
+    size: str, seed: int, console: Console, selected: Sequence[Location]
+) -> MaterializeReport:
     # The Trino client announces at INFO that it has no keyring; irrelevant to local runs.
     logging.getLogger("trino").setLevel(logging.WARNING)
     institution = Institution.generate(seed=seed, **SIZES[size])
@@ -128,6 +175,12 @@ def materialize_all(
         console.print(f"[bold]dbt manifest[/bold] ready ({elapsed_since(start)})")
 
         instance = local_instance(settings)
+        orphaned = fail_orphaned_runs(instance)
+        if orphaned:
+            console.print(
+                f"[yellow]{len(orphaned)} run(s) left unfinished by an earlier command were "
+                "marked failed[/yellow]; their partitions run again"
+            )
         loaded = {location.name: location.load() for location in selected}
         log_dir = settings.data_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +189,11 @@ def materialize_all(
             results.append(materialize_location(name, loaded[name], instance, console, log_dir))
             if not results[-1].success:
                 break
-    return MaterializeReport(results, mart_row_counts(settings.warehouse_path), settings)
+    built_marts = all(result.success for result in results) and any(
+        key.path[1:2] == ["marts"] for result in results for key in result.materialized
+    )
+    mart_rows = mart_row_counts(settings.warehouse_path) if built_marts else None
+    return MaterializeReport(results, mart_rows, settings, orphaned)
 
 
 def materialize_location(
@@ -166,7 +223,15 @@ def materialize_location(
 
     requested: set[dg.AssetKey] = set()
     for sensor in tickable_sensors(defs):
-        tick = tick_sensor(name, defs, sensor, instance)
+        try:
+            tick = tick_sensor(name, defs, sensor, instance)
+        except Exception as error:  # a source the sensor reads is down: report, do not crash
+            result.sensor_errors[sensor.name] = one_line_error(error)
+            console.print(
+                f"[bold]{name}[/bold]: sensor {sensor.name} [red]failed[/red]: "
+                f"{result.sensor_errors[sensor.name]}"
+            )
+            continue
         if tick.partitions_added or tick.partitions_deleted:
             console.print(
                 f"[bold]{name}[/bold]: sensor {sensor.name} added {tick.partitions_added} and "
@@ -198,6 +263,15 @@ def materialize_location(
     return result
 
 
+def one_line_error(error: BaseException) -> str:
+    """`Type: message` of the error the user's code raised (inside Dagster's wrappers), on one
+    line (no traceback)."""
+    while isinstance(error, dg.DagsterError) and error.__cause__ is not None:
+        error = error.__cause__
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
 def print_summary(report: MaterializeReport, console: Console) -> None:
     settings = report.settings
     console.print()
@@ -208,9 +282,14 @@ def print_summary(report: MaterializeReport, console: Console) -> None:
         )
         if location.skipped_partitioned:
             console.print(
-                f"{'':<12} {len(location.skipped_partitioned)} partitioned asset(s) had no new "
+                f"{'':<12} {len(location.skipped_partitioned)} partitioned asset(s) had no "
                 "partition to run"
             )
+        for run in location.failed_runs:
+            steps = ", ".join(run.failed_steps) or "the run"
+            console.print(f"{'':<12} [red]failed[/red] {run.label} (run {run.run_id[:8]}): {steps}")
+        for sensor, error in location.sensor_errors.items():
+            console.print(f"{'':<12} [red]sensor {sensor} failed[/red]: {error}")
     if report.mart_rows:
         table = Table(title="Marts")
         table.add_column("table")
@@ -218,10 +297,15 @@ def print_summary(report: MaterializeReport, console: Console) -> None:
         for name, rows in report.mart_rows.items():
             table.add_row(name, f"{rows:,}")
         console.print(table)
+    elif report.mart_rows is None:
+        console.print("marts      not rebuilt by this command (no row counts shown)")
     console.print(f"lake       {settings.lake_root}")
     console.print(f"warehouse  {settings.warehouse_path}")
     console.print(f"runs       {settings.dagster_home}")
     console.print("UI         uv run ol-platform ui   (then open http://127.0.0.1:3000)")
     if not report.success:
         failed = [loc.name for loc in report.locations if not loc.success]
-        console.print(f"[red]FAILED[/red] in: {', '.join(failed)}")
+        console.print(
+            f"[red]FAILED[/red] in: {', '.join(failed)}. Data is incomplete; run the command "
+            "again once the cause is fixed: it re-runs exactly what failed or is missing."
+        )

@@ -27,6 +27,7 @@ import gzip
 import hashlib
 import json
 import random
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -144,7 +145,9 @@ def write_tracking_logs(institution: Institution, lake_root: str) -> list[str]:
                 if path.is_file() and path.read_bytes() == data:
                     continue
                 folder.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{name}.tmp")
+                # A unique temporary name: two writers never share one (and a crash leaves
+                # nothing the next run trips over).
+                tmp = path.with_name(f".{name}.{uuid.uuid4().hex}.tmp")
                 tmp.write_bytes(data)
                 tmp.replace(path)
                 written.append(str(path))
@@ -155,7 +158,9 @@ def write_tracking_logs(institution: Institution, lake_root: str) -> list[str]:
                     if not any(stale.parent.iterdir()):
                         stale.parent.rmdir()
         files = {str(p.relative_to(base)): p.stat().st_size for p in sorted(expected)}
-        manifest_path.write_text(json.dumps({"key": key, "files": files}, indent=1) + "\n")
+        manifest_tmp = manifest_path.with_name(f".{MANIFEST_NAME}.{uuid.uuid4().hex}.tmp")
+        manifest_tmp.write_text(json.dumps({"key": key, "files": files}, indent=1) + "\n")
+        manifest_tmp.replace(manifest_path)
     return written
 
 

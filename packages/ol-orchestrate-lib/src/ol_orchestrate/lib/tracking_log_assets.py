@@ -27,6 +27,7 @@ from upath import UPath
 from ol_orchestrate.io_managers import lake_path_for
 from ol_orchestrate.lib.automation import DAILY_FILES, default_sensor_status
 from ol_orchestrate.lib.environment import get_settings
+from ol_orchestrate.lib.partition_health import MISSING, assess_partitions, healing_run_key
 from ol_orchestrate.lib.quarantine import quarantine_path_for
 
 DEFAULT_MAX_QUARANTINE_RATE = 0.01
@@ -308,12 +309,16 @@ def build_tracking_log_assets(
         default_status=sensor_default_status or default_sensor_status(),
         description=(
             f"Requests a run per day whose raw {deployment} tracking logs appeared under "
-            f"`{landing_prefix}` and are not materialized yet, or whose files changed since."
+            f"`{landing_prefix}` and are not materialized yet, whose last run failed, whose "
+            "Parquet file is gone, or whose files changed since."
         ),
     )
     def tracking_log_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        prefix = resolve_landing_prefix(_lake_root(), landing_prefix)
-        return evaluate_landing(context, key, prefix, partitions_def, cursor=context.cursor)
+        root = _lake_root()
+        prefix = resolve_landing_prefix(root, landing_prefix)
+        return evaluate_landing(
+            context, key, prefix, partitions_def, cursor=context.cursor, lake_root=root
+        )
 
     return TrackingLogAssets(
         asset=tracking_logs,
@@ -329,49 +334,59 @@ def evaluate_landing(
     partitions_def: dg.TimeWindowPartitionsDefinition,
     *,
     cursor: str | None,
+    lake_root: str | UPath | None = None,
 ) -> dg.SensorResult:
     """One sensor tick: a run request per day that needs (re)processing.
 
-    A day is requested when it has files and (a) is not materialized, or (b) its files'
-    fingerprint differs from the one this sensor last saw for it, or (for a day materialized but
-    unknown to the cursor: a new sensor, a reset cursor) from the one its latest materialization
-    recorded. Days already done are never requested again; days outside the partitions (before
-    the start, or not yet complete) are skipped. The cursor maps day -> fingerprint.
+    A day with files is requested when (a) it is not materialized, its last run failed, or its
+    Parquet file is gone from the lake (`lake_root`; see `ol_orchestrate.lib.partition_health`),
+    or (b) its files' fingerprint differs from the one this sensor last saw for it, or (for a day
+    materialized but unknown to the cursor: a new sensor, a reset cursor) from the one its latest
+    materialization recorded. A day with a run in progress is not requested again; days outside
+    the partitions (before the start, or not yet complete) are skipped. The cursor maps day ->
+    fingerprint.
     """
     seen: dict[str, str] = json.loads(cursor) if cursor else {}
     landing = list_landing_files(prefix)
-    materialized = context.instance.get_materialized_partitions(asset_key)
+    days = [day for day in sorted(landing) if partitions_def.has_partition_key(day)]
+    outside = [day for day in sorted(landing) if not partitions_def.has_partition_key(day)]
+    health = assess_partitions(context.instance, [asset_key], days, partitions_def, lake_root)
     requests: list[dg.RunRequest] = []
-    outside: list[str] = []
     next_cursor: dict[str, str] = dict(seen)
-    for day, files in sorted(landing.items()):
-        if not partitions_def.has_partition_key(day):
-            outside.append(day)
-            continue
-        fingerprint = landing_fingerprint(files)
-        if day not in materialized:
-            needed = True
-        elif day in seen:
-            needed = seen[day] != fingerprint
-        else:
-            recorded = _recorded_fingerprint(context.instance, asset_key, day)
-            needed = recorded is not None and recorded != fingerprint
+    for day in days:
+        fingerprint = landing_fingerprint(landing[day])
         next_cursor[day] = fingerprint
-        if needed:
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"{asset_key.to_user_string()}:{day}:{fingerprint}",
-                    partition_key=day,
-                    asset_selection=[asset_key],
-                    tags={"ol/landing_fingerprint": fingerprint},
-                )
+        if day in health.in_progress:
+            continue
+        reason = health.needs_run.get(day)
+        if reason is None and day in seen and seen[day] != fingerprint:
+            reason = "files changed"
+        elif reason is None and day not in seen:
+            recorded = _recorded_fingerprint(context.instance, asset_key, day)
+            if recorded is not None and recorded != fingerprint:
+                reason = "files changed"
+        if reason is None:
+            continue
+        first_attempt = reason in (MISSING, "files changed")
+        run_key = (
+            f"{asset_key.to_user_string()}:{day}:{fingerprint}"
+            if first_attempt
+            else healing_run_key(asset_key.to_user_string(), day, reason)
+        )
+        requests.append(
+            dg.RunRequest(
+                run_key=run_key,
+                partition_key=day,
+                asset_selection=[asset_key],
+                tags={"ol/landing_fingerprint": fingerprint, "ol/rerun_reason": reason},
             )
+        )
     if outside:
         context.log.info(
             f"{len(outside)} day(s) with files outside the partitions, skipped: "
             f"{outside[0]} .. {outside[-1]}"
         )
-    skip_reason = None if requests else f"no new or changed days under {prefix}"
+    skip_reason = None if requests else f"no new, changed, failed or lost days under {prefix}"
     return dg.SensorResult(
         run_requests=requests,
         cursor=json.dumps(next_cursor, sort_keys=True, separators=(",", ":")),
