@@ -1,4 +1,5 @@
-"""Each fault kind does what it says on the wire; random faults are seeded and deterministic."""
+"""Each fault kind does what it says on the wire; random faults are seeded and deterministic;
+payload faults change the JSON of a normal answer the way an API changes under its clients."""
 
 from __future__ import annotations
 
@@ -7,14 +8,27 @@ import json
 import socket
 import time
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
+from ol_sandbox.canvas import CANVAS_SANDBOX_TOKEN
 from ol_sandbox.data import Institution
-from ol_sandbox.faults import ENV_VAR, FaultConfig, FaultInjector
+from ol_sandbox.faults import (
+    DEFAULT_ADDED_VALUE,
+    DEFAULT_MALFORMED_RECORD,
+    ENV_VAR,
+    PAYLOAD_KINDS,
+    FaultConfig,
+    FaultInjector,
+    mutate_payload,
+    payload_records,
+    retype,
+)
 from ol_sandbox.server import SandboxServer
 
 COURSES = "/api/courses/v1/courses/"
+CANVAS_AUTH = {"Authorization": f"Bearer {CANVAS_SANDBOX_TOKEN}"}
 
 
 def courses_url(server: SandboxServer) -> str:
@@ -169,6 +183,19 @@ def test_inject_validates_its_arguments() -> None:
         faults.inject("x", "server_error", status=404)
     with pytest.raises(ValueError, match="mode"):
         faults.inject("x", "truncate", mode="half")
+    with pytest.raises(ValueError, match="add_field, drop_field, change_type, malformed_record"):
+        faults.inject("x", "explode")
+    for kind in ("add_field", "drop_field", "change_type"):
+        with pytest.raises(ValueError, match="needs field"):
+            faults.inject("x", kind)
+    with pytest.raises(ValueError, match="change_type to must be one of object, string"):
+        faults.inject("x", "change_type", field="id", to="date")
+    with pytest.raises(ValueError, match="record index"):
+        faults.inject("x", "malformed_record", record="first")
+    with pytest.raises(ValueError, match="non-empty string"):
+        faults.inject("x", "malformed_record", field=3)
+    faults.inject("x", "change_type", field="id", value=[1])  # an explicit value needs no `to`
+    faults.inject("x", "malformed_record")  # no field: the whole record is broken
 
 
 def test_fault_config_from_env() -> None:
@@ -205,3 +232,152 @@ def test_random_faults_are_seeded(institution: Institution, call: Any) -> None:
     assert first != statuses(
         institution, FaultConfig(rate_limit_rate=0.3, error_rate=0.2, seed=8), call
     )
+
+
+# -- payload faults ------------------------------------------------------------------------------
+
+
+def call_json(call: Any, url: str, headers: dict[str, str]) -> Any:
+    reply = call(url, headers=headers)
+    assert reply.status == 200, reply.body
+    return reply.json()
+
+
+def courses(call: Any, server: SandboxServer, token: str) -> list[dict[str, Any]]:
+    return list(call_json(call, courses_url(server), auth(token))["results"])
+
+
+def test_add_field_adds_to_every_record_of_one_answer(
+    server: SandboxServer, call: Any, token: str
+) -> None:
+    clean = courses(call, server, token)
+    server.faults.inject("courses/v1", "add_field", field="x_added", value={"nested": [1]})
+    changed = courses(call, server, token)
+    assert [{k: v for k, v in c.items() if k != "x_added"} for c in changed] == clean
+    assert [c["x_added"] for c in changed] == [{"nested": [1]}] * len(clean)
+    assert courses(call, server, token) == clean  # count=1: the next answer is normal again
+    assert server.requests[-2].fault == "add_field"
+    assert server.requests[-2].status == 200
+
+
+def test_drop_field_removes_it_from_every_record(
+    server: SandboxServer, call: Any, token: str
+) -> None:
+    server.faults.inject("courses/v1", "drop_field", field="name")
+    changed = courses(call, server, token)
+    assert changed
+    assert all("name" not in c and c["id"] for c in changed)
+
+
+def test_change_type_on_every_record(server: SandboxServer, call: Any, token: str) -> None:
+    clean = courses(call, server, token)
+    server.faults.inject("courses/v1", "change_type", field="id")  # default: to an object
+    server.faults.inject("courses/v1", "change_type", field="hidden", to="string")
+    assert [c["id"] for c in courses(call, server, token)] == [{"id": c["id"]} for c in clean]
+    assert [c["hidden"] for c in courses(call, server, token)] == [
+        "true" if c["hidden"] else "false" for c in clean
+    ]
+
+
+def test_malformed_record_breaks_one_record(server: SandboxServer, call: Any, token: str) -> None:
+    clean = courses(call, server, token)
+    server.faults.inject("courses/v1", "malformed_record")
+    server.faults.inject("courses/v1", "malformed_record", record=1, field="course_id")
+    server.faults.inject("courses/v1", "malformed_record", record=-1, field="start", value=[7])
+    first, second, third = (courses(call, server, token) for _ in range(3))
+    assert first == [DEFAULT_MALFORMED_RECORD, *clean[1:]]
+    assert "course_id" not in second[1]
+    assert [c for i, c in enumerate(second) if i != 1] == [c for i, c in enumerate(clean) if i != 1]
+    assert third[-1]["start"] == [7]
+    assert third[:-1] == clean[:-1]
+
+
+def test_payload_faults_reach_canvas_lists_and_nested_fields(
+    server: SandboxServer, call: Any
+) -> None:
+    url = f"{server.canvas_url}/api/v1/courses/10001/enrollments?per_page=100"
+    clean = call_json(call, url, CANVAS_AUTH)
+    server.faults.inject("/enrollments", "change_type", field="grades.current_score", to="string")
+    changed = call_json(call, url, CANVAS_AUTH)
+    students = [i for i, e in enumerate(clean) if e.get("grades", {}).get("current_score")]
+    assert students
+    for index in students:
+        assert changed[index]["grades"]["current_score"] == str(
+            clean[index]["grades"]["current_score"]
+        )
+    assert all("grades" not in changed[i] for i, e in enumerate(clean) if "grades" not in e)
+
+
+def test_payload_faults_reach_course_blocks_and_single_objects(
+    server: SandboxServer, call: Any, token: str
+) -> None:
+    course = server.institution.deployment("mitxonline").course_runs[0].course_id
+    blocks_url = (
+        f"{server.openedx_url('mitxonline')}/api/courses/v2/blocks/?course_id={quote(course)}"
+        "&all_blocks=true&depth=all&requested_fields=children,type"
+    )
+    server.faults.inject("blocks", "drop_field", field="type")
+    blocks = call_json(call, blocks_url, auth(token))["blocks"]
+    assert blocks
+    assert all("type" not in block for block in blocks.values())
+
+    server.faults.inject("courses/10001", "add_field", field="term.x_new", value=1)
+    canvas_course = call_json(call, f"{server.canvas_url}/api/v1/courses/10001", CANVAS_AUTH)
+    assert canvas_course["id"] == 10001
+    assert canvas_course["term"]["x_new"] == 1
+
+
+def test_payload_faults_leave_error_answers_alone(server: SandboxServer, call: Any) -> None:
+    server.faults.inject("courses/v1", "malformed_record")
+    reply = call(courses_url(server))  # no token: 401
+    assert reply.status == 401
+    assert "detail" in reply.json()
+    assert server.requests[-1].fault == "malformed_record"
+
+
+def test_mutate_payload_is_pure() -> None:
+    payload: dict[str, Any] = {
+        "results": [{"id": 1, "flag": True}, {"id": 2, "flag": None}],
+        "next": None,
+    }
+    changed = mutate_payload(payload, "change_type", {"field": "flag", "to": "string"})
+    assert changed["results"] == [{"id": 1, "flag": "true"}, {"id": 2, "flag": None}]
+    assert payload["results"][0]["flag"] is True  # the input is not changed
+    assert mutate_payload(payload, "malformed_record", {"record": 5}) == payload  # out of range
+    assert mutate_payload({"id": 3}, "drop_field", {"field": "id"}) == {}
+    assert mutate_payload([{"a": 1}], "add_field", {"field": "b.c"}) == [
+        {"a": 1, "b": {"c": DEFAULT_ADDED_VALUE}}
+    ]
+    assert mutate_payload([{"b": 1}], "add_field", {"field": "b.c"}) == [{"b": 1}]  # no clobber
+    assert mutate_payload([{"a": 1}, {"a": 2}], "drop_field", {"field": "a", "record": 1}) == [
+        {"a": 1},
+        {},
+    ]
+    assert payload_records({"root": "r", "blocks": {"r": {"id": "r"}}}) == [{"id": "r"}]
+    assert payload_records({"id": 1}) == [{"id": 1}]
+    assert payload_records({"results": []}) == []
+    with pytest.raises(ValueError, match="not a payload fault"):
+        mutate_payload({}, "reset")
+    assert set(PAYLOAD_KINDS) == {"add_field", "drop_field", "change_type", "malformed_record"}
+
+
+@pytest.mark.parametrize(
+    ("value", "to", "expected"),
+    [
+        (7, "object", {"id": 7}),
+        (7, "list", [7]),
+        (7, "string", "7"),
+        (9.5, "string", "9.5"),
+        (False, "string", "false"),
+        ({"a": 1}, "string", '{"a": 1}'),
+        ("12", "number", 12),
+        ("9.5", "number", 9.5),
+        ("abc", "number", 0),
+        (True, "number", 1),
+        (3, "number", 3.0),
+    ],
+)
+def test_retype(value: Any, to: str, expected: Any) -> None:
+    result = retype(value, to)
+    assert result == expected
+    assert type(result) is type(expected)

@@ -17,10 +17,31 @@ Fault kinds and their options:
 - `reset`: close the connection (TCP RST) without sending a response.
 - `canvas_throttle`: what Canvas sends when a token's rate-limit bucket is full: `403 Forbidden`,
   text body `403 Forbidden (Rate Limit Exceeded)`, `X-Rate-Limit-Remaining: 0.0` (no Retry-After).
+
+Payload mutations (`PAYLOAD_KINDS`) answer normally but change the JSON of a successful (2xx)
+answer first, the way an API changes under its clients. They apply to the *records* of the
+payload (`payload_records`): the items of a JSON list (Canvas), of a `results` list (Open edX
+course and enrollment pages) or of a `blocks` object (Open edX course blocks), else the payload
+itself (one object, e.g. a Canvas course). `field` may be a dotted path into nested objects
+(`grades.current_score`); `record=<index>` limits a mutation to one record of each answer.
+
+- `add_field`: the API sends a new field: `field` (required) set to `value` (default
+  `"added by the sandbox"`) on every record.
+- `drop_field`: the API stops sending `field` (required): removed from every record.
+- `change_type`: `field` (required) changes type on every record: `to="object"` (`{"id": value}`,
+  the default), `"string"` (JSON spelling: `true`, `12`, `9.5`), `"number"` (a numeric string
+  as its number, a bool as 0/1, an int as a float, anything else 0) or `"list"` (`[value]`);
+  `value=` sets an explicit value instead. Records without the field, or where it is null, are
+  left alone.
+- `malformed_record`: one record (`record`, default 0) is broken: without `field` the record
+  itself is replaced by `value` (default the string `"<malformed record>"`, not an object); with
+  `field`, that field is removed, or set to `value` when one is given.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import random
 import threading
@@ -30,7 +51,20 @@ from typing import Any, Literal
 
 ENV_VAR = "OL_SANDBOX_FAULTS"
 
-FaultKind = Literal["rate_limit", "server_error", "slow", "truncate", "reset", "canvas_throttle"]
+FaultKind = Literal[
+    "rate_limit",
+    "server_error",
+    "slow",
+    "truncate",
+    "reset",
+    "canvas_throttle",
+    "add_field",
+    "drop_field",
+    "change_type",
+    "malformed_record",
+]
+# Faults that change the JSON of an otherwise normal answer (see `mutate_payload`).
+PAYLOAD_KINDS: tuple[str, ...] = ("add_field", "drop_field", "change_type", "malformed_record")
 FAULT_KINDS: tuple[str, ...] = (
     "rate_limit",
     "server_error",
@@ -38,7 +72,11 @@ FAULT_KINDS: tuple[str, ...] = (
     "truncate",
     "reset",
     "canvas_throttle",
+    *PAYLOAD_KINDS,
 )
+CHANGE_TYPE_TARGETS: tuple[str, ...] = ("object", "string", "number", "list")
+DEFAULT_ADDED_VALUE = "added by the sandbox"
+DEFAULT_MALFORMED_RECORD = "<malformed record>"
 
 # OL_SANDBOX_FAULTS key -> FaultConfig field
 _ENV_KEYS: Mapping[str, str] = {
@@ -159,6 +197,8 @@ class FaultInjector:
         if kind == "truncate" and opts.get("mode", "length") not in ("length", "json"):
             msg = f"truncate mode must be 'length' or 'json', got {opts['mode']!r}"
             raise ValueError(msg)
+        if kind in PAYLOAD_KINDS:
+            _check_payload_opts(kind, opts)
         fault = Fault(path_contains, kind, count, dict(opts))
         with self._lock:
             self._queue.append(fault)
@@ -199,3 +239,141 @@ class FaultInjector:
                     self.fired.append((kind, raw_path))
                     return Fault("", kind, 1, dict(opts))
             return None
+
+
+# -- payload mutations -------------------------------------------------------------------------
+
+
+def _check_payload_opts(kind: str, opts: Mapping[str, Any]) -> None:
+    field_name = opts.get("field")
+    if kind != "malformed_record" and not field_name:
+        msg = f"{kind} needs field=<name> (a key or a dotted path)"
+        raise ValueError(msg)
+    if field_name is not None and (not isinstance(field_name, str) or not field_name):
+        msg = f"{kind}: field must be a non-empty string, got {field_name!r}"
+        raise ValueError(msg)
+    record = opts.get("record")
+    if record is not None and (isinstance(record, bool) or not isinstance(record, int)):
+        msg = f"{kind}: record must be a record index (int), got {record!r}"
+        raise ValueError(msg)
+    if kind == "change_type" and "value" not in opts:
+        target = opts.get("to", "object")
+        if target not in CHANGE_TYPE_TARGETS:
+            msg = f"change_type to must be one of {', '.join(CHANGE_TYPE_TARGETS)}, got {target!r}"
+            raise ValueError(msg)
+
+
+# A record's place in the payload: (container, key) so that it can be read and replaced.
+_Slot = tuple[Any, Any]
+
+
+def _record_slots(payload: Any) -> list[_Slot] | None:
+    """Where the records of `payload` are; None when the payload is one object, not a list."""
+    if isinstance(payload, list):
+        return [(payload, index) for index in range(len(payload))]
+    if isinstance(payload, dict):
+        results = payload.get("results")
+        if isinstance(results, list):
+            return [(results, index) for index in range(len(results))]
+        blocks = payload.get("blocks")
+        if isinstance(blocks, dict):
+            return [(blocks, key) for key in blocks]
+    return None
+
+
+def payload_records(payload: Any) -> list[Any]:
+    """The records a payload mutation applies to: the items of a JSON list, of a `results`
+    list or of a `blocks` object; else the payload itself (a single object)."""
+    slots = _record_slots(payload)
+    if slots is None:
+        return [payload]
+    return [container[key] for container, key in slots]
+
+
+def _parent(record: Any, path: str, *, create: bool = False) -> tuple[dict[str, Any], str] | None:
+    """The object holding the last key of dotted `path` in `record`, and that key."""
+    *parents, leaf = path.split(".")
+    node = record
+    for key in parents:
+        if not isinstance(node, dict):
+            return None
+        if key not in node or not isinstance(node[key], dict):
+            if not create or (key in node and node[key] is not None):
+                return None
+            node[key] = {}
+        node = node[key]
+    return (node, leaf) if isinstance(node, dict) else None
+
+
+def retype(value: Any, to: str) -> Any:
+    """`value` as another JSON type (see `change_type` in the module doc)."""
+    if to == "object":
+        return {"id": value}
+    if to == "list":
+        return [value]
+    if to == "string":
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if to == "number":
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return float(value)
+        if isinstance(value, float):
+            return value
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                return 0
+            return int(number) if number.is_integer() and "." not in value else number
+        return 0
+    msg = f"cannot change a value to {to!r}; expected one of {', '.join(CHANGE_TYPE_TARGETS)}"
+    raise ValueError(msg)
+
+
+def _mutate_record(record: Any, kind: str, opts: Mapping[str, Any]) -> Any:
+    """The record after the mutation (changed in place, or its replacement)."""
+    path = opts.get("field")
+    if kind == "malformed_record" and not path:
+        return copy.deepcopy(opts.get("value", DEFAULT_MALFORMED_RECORD))
+    assert isinstance(path, str)
+    found = _parent(record, path, create=kind == "add_field")
+    if found is None:
+        return record
+    parent, key = found
+    if kind == "add_field":
+        parent[key] = copy.deepcopy(opts.get("value", DEFAULT_ADDED_VALUE))
+    elif kind == "drop_field" or (kind == "malformed_record" and "value" not in opts):
+        parent.pop(key, None)
+    elif kind == "malformed_record":
+        parent[key] = copy.deepcopy(opts["value"])
+    elif kind == "change_type" and parent.get(key) is not None:
+        if "value" in opts:
+            parent[key] = copy.deepcopy(opts["value"])
+        else:
+            parent[key] = retype(parent[key], str(opts.get("to", "object")))
+    return record
+
+
+def mutate_payload(payload: Any, kind: str, opts: Mapping[str, Any] | None = None) -> Any:
+    """A copy of a decoded JSON answer with payload fault `kind` applied (see the module doc).
+
+    `add_field`, `drop_field` and `change_type` change every record (or only record `record`);
+    `malformed_record` changes one record (`record`, default 0). A record index out of range
+    changes nothing.
+    """
+    if kind not in PAYLOAD_KINDS:
+        msg = f"{kind!r} is not a payload fault; expected one of: {', '.join(PAYLOAD_KINDS)}"
+        raise ValueError(msg)
+    opts = dict(opts or {})
+    _check_payload_opts(kind, opts)
+    holder = [copy.deepcopy(payload)]
+    slots = _record_slots(holder[0])
+    if slots is None:
+        slots = [(holder, 0)]  # a single object: the payload is the one record
+    chosen = opts.get("record", 0 if kind == "malformed_record" else None)
+    if chosen is not None:
+        slots = [slots[chosen]] if -len(slots) <= chosen < len(slots) else []
+    for container, key in slots:
+        container[key] = _mutate_record(container[key], kind, opts)
+    return holder[0]

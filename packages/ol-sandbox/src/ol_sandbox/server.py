@@ -3,13 +3,14 @@
 Stdlib only (`http.server` in a background thread) so it starts in milliseconds in tests and in
 dev. Open edX deployments are served under `/openedx/<deployment>/` (`ol_sandbox.openedx`) and
 Canvas under `/canvas/` (`ol_sandbox.canvas`) with the real paths, auth and payload shapes (see
-docs/contracts.md); `.faults` injects throttling, errors, stalls, truncated bodies and connection
-resets; `.requests` logs what was asked.
+docs/contracts.md); `.faults` injects throttling, errors, stalls, truncated bodies, connection
+resets and changed payloads; `.requests` logs what was asked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import struct
 import threading
@@ -23,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ol_sandbox.canvas import CANVAS_PREFIX, CanvasApi, throttle_response
 from ol_sandbox.data import Institution
-from ol_sandbox.faults import Fault, FaultConfig, FaultInjector
+from ol_sandbox.faults import PAYLOAD_KINDS, Fault, FaultConfig, FaultInjector, mutate_payload
 from ol_sandbox.openedx import OPENEDX_PREFIX, OpenEdxApi
 from ol_sandbox.routing import Request, Response, Routes
 
@@ -117,6 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
             response = sandbox.route(request)
         except Exception as exc:  # a sandbox bug must show up as a 500, not a hung client
             response = Response.json(500, {"detail": f"sandbox error: {type(exc).__name__}"})
+        if fault is not None and fault.kind in PAYLOAD_KINDS:
+            response = _mutated(response, fault)
         record(response.status)
         if fault is not None and fault.kind == "truncate":
             self._send_truncated(response, str(fault.opts.get("mode", "length")))
@@ -164,6 +167,18 @@ def _header_value(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _mutated(response: Response, fault: Fault) -> Response:
+    """A successful JSON answer with a payload fault applied (anything else is sent as it is)."""
+    if not 200 <= response.status < 300 or not response.body:
+        return response
+    try:
+        payload = json.loads(response.body)
+    except ValueError:
+        return response
+    body = json.dumps(mutate_payload(payload, fault.kind, fault.opts), ensure_ascii=False)
+    return Response(response.status, body.encode("utf-8"), dict(response.headers))
 
 
 def _server_error(fault: Fault) -> Response:

@@ -86,6 +86,13 @@ class CompletedExport:
         return str(self.export["id"])
 
 
+def _is_canvas_id(value: Any) -> bool:
+    """An id Canvas could have sent: an integer, or a string of digits (string ids)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+
+
 def _float_header(response: httpx.Response, name: str) -> float | None:
     try:
         return float(response.headers[name])
@@ -269,10 +276,23 @@ class CanvasClient(ApiClient):
 
     def iter_modules_with_items(self, course_id: str | int) -> Iterator[dict[str, Any]]:
         """Modules with their complete `items`: Canvas may omit inline items for big modules
-        ("if it deems them too numerous"), so those are fetched from the items endpoint."""
+        ("if it deems them too numerous"), so those are fetched from the items endpoint.
+
+        A module record without a usable id (missing, or not an id: an object, a list) is
+        yielded as it came, with no items fetched: there is no endpoint to ask, and the modules
+        table quarantines the record."""
         for module in self.iter_modules(course_id, include_items=True):
-            if "items" not in module or module.get("items") is None:
-                module = {**module, "items": list(self.iter_module_items(course_id, module["id"]))}
+            if isinstance(module, dict) and module.get("items") is None:
+                if _is_canvas_id(module.get("id")):
+                    items = list(self.iter_module_items(course_id, module["id"]))
+                    module = {**module, "items": items}
+                else:
+                    logger.warning(
+                        "Canvas course %s: a module without a usable id (%r); its items cannot "
+                        "be listed",
+                        course_id,
+                        module.get("id"),
+                    )
             yield module
 
     def iter_wiki_pages(self, course_id: str | int) -> Iterator[dict[str, Any]]:

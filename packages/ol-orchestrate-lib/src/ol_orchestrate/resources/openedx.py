@@ -22,9 +22,11 @@ from ol_orchestrate.lib.raw_tables import (
     Column,
     RawTable,
     bool_,
+    boolean,
     format_retrieved_at,
     int64,
     string,
+    text,
 )
 from ol_orchestrate.resources.secrets import SecretsResource
 
@@ -104,13 +106,17 @@ class OpenEdxClient(ApiClient):
 # below, the dbt sources' columns (tested) and docs/contracts.md's column lists come from it.
 
 
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _flag(value: Any) -> Any:
+    """A flag: absent (null) means false; booleans and "true"/"false" as such; anything else is
+    passed through so that `land_rows` quarantines the record (not `bool("false")`, true)."""
+    return False if value is None else boolean(value)
 
 
-# The Open edX APIs send well-typed JSON: any value is kept as text, flags absent mean false.
+# Strings and numbers are kept as text, flags absent mean false; a value of another shape (an
+# object where an id belongs, a flag sent as "yes") is passed through unchanged, so `land_rows`
+# quarantines the record instead of landing its Python repr or a wrong flag.
 OPENEDX_READERS: Mapping[pa.DataType, Callable[[Any], Any]] = MappingProxyType(
-    {pa.string(): _opt_str, pa.bool_(): bool}
+    {pa.string(): text, pa.bool_(): _flag}
 )
 
 DEPLOYMENT = Column(
@@ -129,7 +135,7 @@ def _table(name: str, *columns: Column, description: str = "") -> RawTable:
 
 COURSE_RUNS = _table(
     "course_runs",
-    string("course_id", ("course_id", "id"), nullable=False, read=str),
+    string("course_id", ("course_id", "id"), nullable=False),
     string("course_name", "name"),
     string("org", given=True, description="as sent, else from the course key"),
     string("number", given=True, description="as sent, else from the course key"),
@@ -160,8 +166,8 @@ COURSE_BLOCKS = _table(
 )
 ENROLLMENTS = _table(
     "enrollments",
-    string("course_id", nullable=False, read=str),
-    string("username", ("user", "username"), nullable=False, read=str, pii=True),
+    string("course_id", nullable=False),
+    string("username", ("user", "username"), nullable=False, pii=True),
     string("mode"),
     bool_("is_active", nullable=False),
     string("created"),
@@ -175,8 +181,11 @@ COURSE_BLOCKS_SCHEMA = COURSE_BLOCKS.schema
 ENROLLMENTS_SCHEMA = ENROLLMENTS.schema
 
 
-def split_course_key(course_id: str) -> tuple[str | None, str | None, str | None]:
-    """`course-v1:Org+Number+Run` (or old-style `Org/Number/Run`) → (org, number, run)."""
+def split_course_key(course_id: Any) -> tuple[str | None, str | None, str | None]:
+    """`course-v1:Org+Number+Run` (or old-style `Org/Number/Run`) → (org, number, run);
+    (None, None, None) for anything else (also a missing or non-string id)."""
+    if not isinstance(course_id, str):
+        return None, None, None
     key = course_id.removeprefix("course-v1:")
     parts = key.split("+") if course_id.startswith("course-v1:") else key.split("/")
     if len(parts) != 3:
@@ -190,7 +199,9 @@ def course_run_rows(
     """Rows of `<deployment>_course_runs` from course-list API results."""
     retrieved = format_retrieved_at(retrieved_at)
     rows = []
-    for course in courses:
+    for record in courses:
+        # a record that is not an object lands nowhere: its row has no course_id (quarantined)
+        course: Mapping[str, Any] = record if isinstance(record, Mapping) else {}
         course_id = COURSE_RUNS.read(course, "course_id")
         org, number, run = split_course_key(course_id)
         rows.append(
@@ -198,9 +209,9 @@ def course_run_rows(
                 course,
                 deployment=deployment,
                 course_id=course_id,
-                org=_opt_str(course.get("org") or org),
-                number=_opt_str(course.get("number") or number),
-                run=_opt_str(course.get("run") or run),
+                org=text(course.get("org") or org),
+                number=text(course.get("number") or number),
+                run=text(course.get("run") or run),
                 retrieved_at=retrieved,
             )
         )
@@ -219,24 +230,37 @@ def course_block_rows(
     are kept (after the tree, in key order) so nothing the API sent is dropped.
     """
     retrieved = format_retrieved_at(retrieved_at)
-    blocks: Mapping[str, Mapping[str, Any]] = blocks_payload.get("blocks") or {}
+    found = blocks_payload.get("blocks")
+    # a block that is not an object becomes a row of nothing but its key (its type is missing,
+    # so the asset quarantines it); children that are not a list of keys are no children
+    blocks: dict[str, Mapping[str, Any]] = {
+        str(key): block if isinstance(block, Mapping) else {}
+        for key, block in (found.items() if isinstance(found, Mapping) else ())
+    }
+
+    def children(key: str) -> list[str]:
+        listed = blocks[key].get("children")
+        return [str(c) for c in listed] if isinstance(listed, list) else []
+
     parents: dict[str, str] = {}
-    for key, block in blocks.items():
-        for child in block.get("children") or ():
+    for key in blocks:
+        for child in children(key):
             parents.setdefault(child, key)
 
     order: list[str] = []
     visited: set[str] = set()
     root = blocks_payload.get("root")
-    parents.pop(str(root), None)  # the root has no parent, even if a bad payload loops back
-    stack: list[str] = [str(root)] if root in blocks else []
+    root_key = None if root is None or isinstance(root, dict | list) else str(root)
+    if root_key is not None:
+        parents.pop(root_key, None)  # the root has no parent, even if a bad payload loops back
+    stack: list[str] = [root_key] if root_key in blocks else []
     while stack:
         key = stack.pop()
         if key in visited or key not in blocks:
             continue
         visited.add(key)
         order.append(key)
-        stack.extend(reversed(blocks[key].get("children") or ()))
+        stack.extend(reversed(children(key)))
     order.extend(sorted(k for k in blocks if k not in visited))
 
     return [
@@ -244,7 +268,7 @@ def course_block_rows(
             blocks[key],
             deployment=deployment,
             course_id=course_id,
-            block_id=str(blocks[key].get("id") or key),
+            block_id=text(blocks[key].get("id") or key),
             parent_block_id=parents.get(key),
             block_index=index,
             retrieved_at=retrieved,
