@@ -134,17 +134,15 @@ CELLS: tuple[FaultCell, ...] = (
     ),
     FaultCell(
         "missing_required_column",
-        Q,
+        Outcome.REJECTED,
         every_record("drop_field", field="id"),
         reason="missing enrollment_id",
-        records="every record",
     ),
     FaultCell(
         "type_change_object",
-        Q,
+        Outcome.REJECTED,
         every_record("change_type", field="id", to="object"),
         reason="does not fit schema: ArrowTypeError",
-        records="every record",
     ),
     FaultCell(
         "type_change_string",

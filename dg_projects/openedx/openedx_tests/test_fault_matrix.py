@@ -130,17 +130,15 @@ CELLS: tuple[FaultCell, ...] = (
     ),
     FaultCell(
         "missing_required_column",
-        Q,
+        Outcome.REJECTED,
         every_record("drop_field", field="user"),
         reason="missing username",
-        records="every record",
     ),
     FaultCell(
         "type_change_object",
-        Q,
+        Outcome.REJECTED,
         every_record("change_type", field="course_id", to="object"),
         reason="does not fit schema: ArrowTypeError",
-        records="every record",
     ),
     FaultCell(
         "type_change_string",

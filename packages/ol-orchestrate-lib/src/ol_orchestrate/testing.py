@@ -124,6 +124,7 @@ class Outcome(StrEnum):
     RECOVERED = "recovered"
     FAILED_CLEAN = "failed clean"
     QUARANTINED = "quarantined"
+    REJECTED = "rejected"
     NULL = "null"
     IGNORED = "ignored"
     CONVERTED = "converted"
@@ -138,6 +139,10 @@ OUTCOME_MEANINGS: Mapping[Outcome, str] = {
     "fault lands exactly the rows of a clean run",
     Outcome.QUARANTINED: "the records concerned go to `quarantine/<source>/<table>/` with the "
     "reason shown, the others land; records in = written + quarantined",
+    Outcome.REJECTED: "more than half the records would be quarantined, so the source's answer "
+    "looks broken: the asset fails naming the reason, keeps the table it landed before and writes "
+    "the rejected records to `quarantine/` for diagnosis; a run without the fault lands exactly "
+    "the rows of a clean run",
     Outcome.NULL: "the rows land as in a clean run with the column shown null",
     Outcome.IGNORED: "the rows land exactly as in a clean run (the raw table keeps its declared "
     "columns)",
@@ -267,6 +272,8 @@ class FaultCell:
         text = f"**{self.outcome}**"
         if self.outcome is Outcome.QUARANTINED:
             text += f" ({self.records}): `{self.reason}`"
+        elif self.outcome is Outcome.REJECTED:
+            text += f": `{self.reason}`"
         elif self.outcome in (Outcome.NULL, Outcome.CONVERTED) and self.column:
             text += f": `{self.column}`"
         elif self.outcome is Outcome.FAILED_CLEAN and self.error:
@@ -496,6 +503,13 @@ class FaultMatrixCase:
         chain = _error_chain(failures[-1].event_specific_data.error) if failures else []  # type: ignore[union-attr]
         user_error = chain[-1] if chain else None
         message = user_error.message.strip() if user_error else ""
+        rejected = failures and "records quarantined" in (
+            failures[-1].event_specific_data.error.message  # type: ignore[union-attr]
+            if failures[-1].event_specific_data and failures[-1].event_specific_data.error  # type: ignore[union-attr]
+            else ""
+        )
+        if rejected:
+            return self._observe_rejection(failures[-1], clean, facts)
         facts |= {
             "failed_steps": sorted(e.step_key or "" for e in result.get_step_failure_events()),
             "error_class": user_error.cls_name if user_error else None,
@@ -527,6 +541,38 @@ class FaultMatrixCase:
         )
         return facts
 
+    def _observe_rejection(
+        self, failure: Any, clean: list[dict[str, Any]], facts: dict[str, Any]
+    ) -> dict[str, Any]:
+        message = failure.event_specific_data.error.message.strip()
+        rejects = (
+            [json.loads(line) for line in self.quarantine_path.read_text().splitlines()]
+            if self.quarantine_path.exists()
+            else []
+        )
+        facts |= {
+            "error": message,
+            "table_left": self.table_path.exists(),
+            "records_quarantined": len(rejects),
+            "quarantine_reasons": sorted({r["reason"] for r in rejects}),
+            "temp_files": lake_temp_files(self.lake),
+        }
+        self.sandbox.faults.clear()
+        rerun = self.materialize()
+        facts["rerun_same_rows"] = rerun.success and self.rows() == clean
+        problems = [
+            name
+            for name, bad in (
+                ("a table file was written", facts["table_left"]),
+                ("no rejected record was kept for diagnosis", not rejects),
+                ("temporary files were left", facts["temp_files"]),
+                ("the run without the fault landed other rows", not facts["rerun_same_rows"]),
+            )
+            if bad
+        ]
+        facts["observed"] = Outcome.REJECTED if not problems else "rejected: " + "; ".join(problems)
+        return facts
+
     def _assert_details(
         self, cell: FaultCell, clean: list[dict[str, Any]], facts: dict[str, Any]
     ) -> None:
@@ -543,6 +589,9 @@ class FaultMatrixCase:
             assert cell.error in facts["error"], facts
             paths = [str(call["path_contains"]) for call in cell.inject]
             assert any(path in facts["error"] for path in paths), facts
+        if cell.outcome is Outcome.REJECTED:
+            assert facts["quarantine_reasons"] == [cell.reason], facts
+            assert facts["records_quarantined"] == len(clean), facts
         if cell.outcome is Outcome.QUARANTINED:
             assert facts["quarantine_reasons"] == [cell.reason], facts
             expected = 1 if cell.records == "1 record" else len(clean)

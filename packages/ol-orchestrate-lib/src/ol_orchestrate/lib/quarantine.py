@@ -20,6 +20,15 @@ from upath import UPath
 
 from ol_orchestrate.io_managers import lake_path_for, write_bytes_atomic
 
+# Above this share of quarantined records a source's answer looks broken (a renamed field, a new
+# id type): the asset fails and keeps the table it landed before instead of replacing it with
+# what little fits.
+DEFAULT_MAX_QUARANTINE_SHARE = 0.5
+
+
+class TooManyRecordsQuarantinedError(dg.Failure):
+    """More than the allowed share of an asset's records were quarantined; nothing was landed."""
+
 
 def quarantine_path_for(
     lake_root: str | UPath,
@@ -128,11 +137,16 @@ def land_rows(
     schema: pa.Schema,
     required: Sequence[str],
     lake_root: str,
+    *,
+    max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
 ) -> pa.Table:
     """Validate rows for an ingestion asset, write its quarantine file and record the counts.
 
     Returns the table for the IO manager to land; the asset's metadata says how many records were
-    written and quarantined, by reason, and where the quarantined records are.
+    written and quarantined, by reason, and where the quarantined records are. When more than
+    `max_quarantine_share` of the records were quarantined, raises
+    `TooManyRecordsQuarantinedError` instead (the quarantine file is written for diagnosis; the
+    table landed before stays as it was).
     """
     quarantine = Quarantine()
     table = rows_to_table(rows, schema, required, quarantine)
@@ -143,6 +157,18 @@ def land_rows(
         metadata["quarantine_path"] = path
         context.log.warning(
             f"{len(quarantine.rejected)} record(s) quarantined: {quarantine.counts_by_reason}"
+        )
+    total = quarantine.accepted + len(quarantine.rejected)
+    if total and len(quarantine.rejected) / total > max_quarantine_share:
+        reasons = ", ".join(f"{reason} ({n})" for reason, n in quarantine.counts_by_reason.items())
+        raise TooManyRecordsQuarantinedError(
+            description=(
+                f"{len(quarantine.rejected)} of {total} records quarantined ({reasons}), more "
+                f"than {max_quarantine_share:.0%}: the source's answer looks broken, so the table "
+                f"landed before is kept; the rejected records are in {path}"
+            ),
+            metadata=metadata,
+            allow_retries=False,
         )
     context.add_output_metadata(metadata)
     return table
