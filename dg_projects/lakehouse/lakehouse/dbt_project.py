@@ -2,30 +2,53 @@
 
 Everything the lakehouse needs to know about dbt (project folder, target, warehouse engine, the
 variables dbt reads) comes from `PlatformSettings`, so no other module branches on the
-environment. The manifest is the prepared one (`ol_orchestrate.lib.dbt_manifest`): loading this
-location never runs dbt.
+environment. dagster-dbt sees the project as a `DbtProject` (`LakehouseDbtProject.dbt`): it is
+passed to `@dbt_assets(project=...)` and `DbtCliResource(project_dir=...)`, and its preparer is
+`ol_orchestrate.lib.dbt_manifest.ensure_manifest`, so `prepare_if_dev()` (under `dagster dev` and
+`dg`) costs a fingerprint check when the dbt project is unchanged and parses only after a change.
+Anywhere else loading only reads the prepared manifest and never runs dbt.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
+from dagster_dbt.dbt_manifest import validate_manifest
+from dagster_shared.record import replace
 
 from ol_orchestrate.lib.dbt_manifest import (
     DbtManifestError,
     dbt_env,
     dbt_executable,
-    load_manifest_or_explain,
-    manifest_path,
+    ensure_manifest,
+    require_manifest,
+    unreadable_manifest_error,
 )
 from ol_orchestrate.lib.environment import PlatformSettings, environ_overrides
+
+
+class FingerprintPreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparer with `ensure_manifest` as its `prepare`.
+
+    `prepare_if_dev()` is dagster-dbt's: it prepares only under `dagster dev` / `dg`
+    (`DAGSTER_IS_DEV_CLI`). dagster-dbt's own `prepare` runs `dbt parse` every time, i.e. on
+    every location load and run worker under `dagster dev`; `ensure_manifest` parses only when
+    the project's fingerprint changed, into a scratch folder, atomically, with dbt's output in
+    the error (benchmarks/README.md has the numbers).
+    """
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        super().__init__()
+        self.env = dict(env)
+
+    def prepare(self, project: DbtProject) -> None:
+        ensure_manifest(project.project_dir, project.target or "dev", env=self.env)
 
 
 @dataclass(frozen=True)
@@ -52,30 +75,38 @@ class LakehouseDbtProject:
             env=dbt_env(settings),
         )
 
-    def load_manifest(self) -> dict[str, Any]:
-        """The prepared manifest; `DbtManifestMissingError` explains how to prepare it.
+    @functools.cached_property
+    def dbt(self) -> DbtProject:
+        """dagster-dbt's `DbtProject`: folder, profiles folder (the project's), target, manifest
+        path (`target/manifest.json`, where `ensure_manifest` puts it) and our preparer."""
+        project = DbtProject(self.project_dir, profiles_dir=self.project_dir, target=self.target)
+        return replace(project, preparer=FingerprintPreparer(self.env))
 
-        Read once per version of the file: the dbt and Superset definitions of one load share it
-        (treat it as read-only).
+    def load_manifest(self) -> Mapping[str, Any]:
+        """The prepared manifest (treat it as read-only).
+
+        Under `dagster dev` / `dg` it is first prepared if the dbt project changed
+        (`prepare_if_dev`); anywhere else a missing manifest raises `DbtManifestMissingError`
+        saying how to prepare it. Read by dagster-dbt's reader (orjson, one copy per process),
+        so `@dbt_assets` and the Superset assets of one load share it.
         """
+        self.dbt.prepare_if_dev()
         try:
-            stat = manifest_path(self.project_dir).stat()
+            stat = self.dbt.manifest_path.stat()
         except OSError:
-            return load_manifest_or_explain(self.project_dir)
-        return _read_manifest(self.project_dir, stat.st_mtime_ns, stat.st_size)
+            require_manifest(self.project_dir)  # explains how to prepare it
+            raise
+        return _read_prepared_manifest(
+            self.project_dir, self.dbt.manifest_path, stat.st_mtime_ns, stat.st_size
+        )
 
     def cli_resource(self) -> DbtCliResource:
-        """The `dbt` resource: this project, this target, the workspace's dbt executable."""
+        """The `dbt` resource: this project and target, the workspace's dbt executable."""
         try:
             executable = dbt_executable()
         except DbtManifestError:
             executable = "dbt"  # resolved from PATH when a run starts
-        return DbtCliResource(
-            project_dir=os.fspath(self.project_dir),
-            profiles_dir=os.fspath(self.project_dir),
-            target=self.target,
-            dbt_executable=executable,
-        )
+        return DbtCliResource(project_dir=self.dbt, dbt_executable=executable)
 
     @contextlib.contextmanager
     def run_environment(self) -> Iterator[None]:
@@ -88,10 +119,39 @@ class LakehouseDbtProject:
         if self.is_local:
             # DuckDB creates the database file but not its folder.
             self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        with environ_overrides(self.env):
-            yield
+        try:
+            with environ_overrides(self.env):
+                yield
+        finally:
+            if self.is_local:
+                _release_duckdb()
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB warehouse if dagster-dbt's in-process adapter opened it.
+
+    `fetch_column_metadata` reads column types through dbt-duckdb in this process, and
+    dbt-duckdb keeps that database open process-wide; local runs share one process across steps,
+    and later readers (the next dbt build, `ol-platform materialize`'s summary) need the file.
+    """
+    # Imported here: only a local run gets this far, and it has dbt-duckdb loaded already.
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with contextlib.suppress(Exception):  # "environment requested before creation": nothing open
+        DuckDBConnectionManager.env().close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 @functools.lru_cache(maxsize=4)
-def _read_manifest(project_dir: Path, mtime_ns: int, size: int) -> dict[str, Any]:
-    return load_manifest_or_explain(project_dir)
+def _read_prepared_manifest(
+    project_dir: Path, path: Path, mtime_ns: int, size: int
+) -> Mapping[str, Any]:
+    """One check (`require_manifest`: missing, stale) and one read per version of the file."""
+    require_manifest(project_dir)
+    try:
+        manifest = validate_manifest(path)
+    except (OSError, ValueError) as exc:
+        raise unreadable_manifest_error(path, exc) from exc
+    if "nodes" not in manifest:
+        raise unreadable_manifest_error(path, "not a dbt manifest")
+    return manifest

@@ -2,7 +2,8 @@
 
 Proves the run-time wiring the load-time tests cannot: the lake root and warehouse path reach
 dbt from the settings at run time (not from the process environment at import), events stream
-back as materializations, and dbt's data tests come back as asset check results.
+back as materializations (with their column schemas when the run asks for them), and dbt's data
+tests come back as asset check results.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakehouse.dbt_project import LakehouseDbtProject
-from lakehouse.defs.dbt import build_dbt_assets
+from lakehouse.defs.dbt import DbtBuildConfig, build_dbt_assets
 
 RETRIEVED_AT = "2025-03-01T06:00:00Z"
 COURSES = {
@@ -143,21 +144,37 @@ def test_dbt_build_materializes_models_and_runs_tests(
     before = {name: os.environ.get(name) for name in ("OL_LAKE_ROOT", "OL_WAREHOUSE_PATH")}
     assets_def = build_dbt_assets(project, prepared_manifest)
 
+    # With the opt-in column metadata: dagster-dbt reads each model's columns from DuckDB in
+    # this process after dbt exits (and the warehouse is released again, below).
     result = dg.materialize(
-        [assets_def], resources={"dbt": project.cli_resource()}, raise_on_error=False
+        [assets_def],
+        resources={"dbt": project.cli_resource()},
+        run_config=dg.RunConfig(ops={"ol_dbt": DbtBuildConfig(column_metadata=True)}),
+        raise_on_error=False,
     )
 
     assert result.success
+    events = result.get_asset_materialization_events()
     materialized = {
-        event.asset_key.to_user_string()
-        for event in result.get_asset_materialization_events()
-        if event.asset_key is not None
+        event.asset_key.to_user_string() for event in events if event.asset_key is not None
     }
     assert materialized == {key.to_user_string() for key in assets_def.keys}
+    schemas = {
+        event.asset_key.to_user_string(): event.materialization.metadata.get(
+            "dagster/column_schema"
+        )
+        for event in events
+        if event.asset_key is not None
+    }
+    assert all(schemas.values()), [key for key, schema in schemas.items() if not schema]
+    course_runs = schemas["openedx/marts/dim_openedx__course_run"]
+    assert isinstance(course_runs, dg.TableSchemaMetadataValue)
+    assert "openedx_deployment" in {column.name for column in course_runs.schema.columns}
     checks = result.get_asset_check_evaluations()
     assert len(checks) == len(list(assets_def.check_keys))
     assert all(check.passed for check in checks), [c.check_name for c in checks if not c.passed]
-    # The variables were set for dbt only, and the warehouse landed where the settings said.
+    # The variables were set for dbt only, the warehouse landed where the settings said, and
+    # this process no longer holds it open.
     assert {name: os.environ.get(name) for name in before} == before
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         runs = connection.sql(

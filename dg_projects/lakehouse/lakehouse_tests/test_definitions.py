@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from ol_orchestrate.lib.dbt_manifest import DbtManifestMissingError
+from ol_orchestrate.lib.dbt_manifest import DbtManifestMissingError, is_manifest_fresh
 from ol_orchestrate.testing import (
     assert_matches_snapshot,
     asset_key_lines,
@@ -32,16 +32,16 @@ SNAPSHOTS = {
 NO_CREDENTIALS = {"VAULT_ADDR": "http://127.0.0.1:1", "VAULT_TOKEN": ""}
 
 
+def _refuse_subprocess(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError(f"a subprocess was started while loading: {args[:1]}")
+
+
 @pytest.fixture
 def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading must not run dbt (or anything else)."""
-
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError(f"a subprocess was started while loading: {args[:1]}")
-
-    monkeypatch.setattr(subprocess, "Popen", refuse)
-    monkeypatch.setattr(subprocess, "run", refuse)
-    monkeypatch.setattr(subprocess, "check_output", refuse)
+    monkeypatch.setattr(subprocess, "Popen", _refuse_subprocess)
+    monkeypatch.setattr(subprocess, "run", _refuse_subprocess)
+    monkeypatch.setattr(subprocess, "check_output", _refuse_subprocess)
 
 
 @pytest.mark.parametrize(
@@ -92,20 +92,55 @@ def test_superset_url_configures_publishing() -> None:
     assert superset.database_name == "Trino"
 
 
-def test_missing_manifest_explains_how_to_prepare(tmp_path: Path, dev_project: Any) -> None:
+def test_missing_manifest_explains_how_to_prepare(
+    tmp_path: Path, dev_project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "workspace"
     shutil.copytree(
         dev_project.project_dir,
         root / "src" / "ol_dbt",
         ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
     )
+    monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
     try:
         with (
             environment("dev", {"OL_PLATFORM_ROOT": str(root)}),
             pytest.raises(DbtManifestMissingError, match="uv run ol-platform prepare"),
         ):
             load_definitions("lakehouse.definitions")
+        # Under `dagster dev` / `dg` (DAGSTER_IS_DEV_CLI) the same load prepares it
+        # (`prepare_if_dev`), and the next load only checks the fingerprint: no dbt.
+        monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
+        with environment("dev", {"OL_PLATFORM_ROOT": str(root)}):
+            load_definitions("lakehouse.definitions")
+        assert is_manifest_fresh(root / "src" / "ol_dbt", "dev")
+        with monkeypatch.context() as patch:
+            patch.setattr(subprocess, "run", _refuse_subprocess)
+            with environment("dev", {"OL_PLATFORM_ROOT": str(root)}):
+                defs = load_definitions("lakehouse.definitions")
+        assert defs.resolve_asset_graph().get_all_asset_keys()
     finally:
+        monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
         # Leave a loadable module behind for the other tests.
+        with environment("dev"):
+            assert isinstance(load_definitions("lakehouse.definitions"), dg.Definitions)
+
+
+def test_corrupt_manifest_explains_how_to_prepare(tmp_path: Path, dev_project: Any) -> None:
+    project_dir = tmp_path / "workspace" / "src" / "ol_dbt"
+    shutil.copytree(
+        dev_project.project_dir,
+        project_dir,
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
+    )
+    (project_dir / "target").mkdir()
+    (project_dir / "target" / "manifest.json").write_text("{not json")
+    try:
+        with (
+            environment("dev", {"OL_PLATFORM_ROOT": str(project_dir.parents[1])}),
+            pytest.raises(DbtManifestMissingError, match=r"could not be read.*ol-platform prepare"),
+        ):
+            load_definitions("lakehouse.definitions")
+    finally:
         with environment("dev"):
             assert isinstance(load_definitions("lakehouse.definitions"), dg.Definitions)

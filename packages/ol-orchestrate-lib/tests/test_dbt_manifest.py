@@ -21,6 +21,7 @@ from ol_orchestrate.lib.dbt_manifest import (
     manifest_path,
     prepared_target,
     project_fingerprint,
+    require_manifest,
 )
 
 PROFILES = """\
@@ -224,6 +225,15 @@ def test_load_manifest_or_explain_without_a_manifest(tmp_path: Path) -> None:
         load_manifest_or_explain(root)
     assert "uv run ol-platform prepare" in str(excinfo.value)
     assert str(manifest_path(root)) in str(excinfo.value)
+
+
+def test_require_manifest_gives_the_path_without_reading_or_parsing(
+    project: Path, no_dbt: None
+) -> None:
+    assert require_manifest(project) == manifest_path(project)
+    manifest_path(project).unlink()
+    with pytest.raises(DbtManifestMissingError, match="uv run ol-platform prepare"):
+        require_manifest(project)
 
 
 def test_load_manifest_or_explain_does_not_run_dbt(project: Path, no_dbt: None) -> None:

@@ -139,6 +139,10 @@ class DbtBuildConfig(dg.Config):
     """Run configuration of a dbt build."""
 
     full_refresh: bool = False
+    # Column names and types of every built model as asset metadata, read from the warehouse
+    # after the build (dagster-dbt's `fetch_column_metadata`, without column lineage). Off by
+    # default: it made the dbt step on DuckDB about a third slower (benchmarks/README.md).
+    column_metadata: bool = False
 
 
 def build_dbt_assets(
@@ -152,6 +156,7 @@ def build_dbt_assets(
 
     @dbt_assets(
         manifest=manifest,
+        project=project.dbt,
         dagster_dbt_translator=translator,
         name=DBT_ASSETS_NAME,
     )
@@ -163,7 +168,10 @@ def build_dbt_assets(
             args.append("--full-refresh")
         context.log.info("dbt %s --target %s", " ".join(args), dbt.target)
         with project.run_environment():
-            yield from dbt.cli(args, context=context).stream()
+            events = dbt.cli(args, context=context).stream()
+            if config.column_metadata:
+                events = events.fetch_column_metadata(with_column_lineage=False)
+            yield from events
 
     return ol_dbt
 

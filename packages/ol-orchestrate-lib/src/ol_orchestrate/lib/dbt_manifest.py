@@ -2,9 +2,12 @@
 
 `ensure_manifest` runs `dbt parse` only when the project's files (or the target) changed since the
 manifest was last prepared, which it records in a fingerprint file next to the manifest; CI, the
-image build and `uv run ol-platform prepare` call it. Loading a code location only reads the
-prepared `manifest.json` (`load_manifest_or_explain`), and says how to prepare it when it is absent.
-Run `python -m ol_orchestrate.lib.dbt_manifest [--target T] [--force] [PROJECT_DIR]` to prepare it
+image build and `uv run ol-platform prepare` call it, and so does the lakehouse location's
+`DbtProject` preparer, which dagster-dbt's `prepare_if_dev()` runs under `dagster dev` / `dg`
+(dagster-dbt's own preparer parses every time; benchmarks/README.md compares them). Loading a code
+location only reads the prepared `manifest.json` (`require_manifest` / `load_manifest_or_explain`),
+and says how to prepare it when it is absent. Run
+`python -m ol_orchestrate.lib.dbt_manifest [--target T] [--force] [PROJECT_DIR]` to prepare it
 from a shell (the Dockerfiles do).
 """
 
@@ -358,12 +361,12 @@ def ensure_manifest(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def load_manifest_or_explain(project_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """The prepared manifest as a dict, without running dbt.
+def require_manifest(project_dir: str | os.PathLike[str]) -> Path:
+    """The path of the prepared manifest, without reading it or running dbt.
 
     Raises `DbtManifestMissingError` saying to run `uv run ol-platform prepare` when there is no
-    (readable) manifest. A manifest older than the project's files still loads (a code location
-    must start), with a warning that the asset graph may be out of date.
+    manifest. A manifest older than the project's files is still returned (a code location must
+    start), with a warning that the asset graph may be out of date.
     """
     root = Path(project_dir).resolve()
     path = manifest_path(root)
@@ -374,17 +377,6 @@ def load_manifest_or_explain(project_dir: str | os.PathLike[str]) -> dict[str, A
             "`dbt parse`), and again whenever the dbt project changes."
         )
         raise DbtManifestMissingError(msg)
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        msg = (
-            f"the dbt manifest {path} could not be read ({exc}); "
-            f"re-create it with `{PREPARE_COMMAND}`."
-        )
-        raise DbtManifestMissingError(msg) from exc
-    if not isinstance(manifest, dict) or "nodes" not in manifest:
-        msg = f"{path} is not a dbt manifest; re-create it with `{PREPARE_COMMAND}`."
-        raise DbtManifestMissingError(msg)
     if (root / "dbt_project.yml").is_file() and not is_manifest_fresh(root):
         log.warning(
             "the dbt manifest %s is older than the dbt project (or was not prepared by "
@@ -392,6 +384,30 @@ def load_manifest_or_explain(project_dir: str | os.PathLike[str]) -> dict[str, A
             path,
             PREPARE_COMMAND,
         )
+    return path
+
+
+def unreadable_manifest_error(path: Path, reason: object) -> DbtManifestMissingError:
+    """The error for a manifest file that is not a readable dbt manifest."""
+    return DbtManifestMissingError(
+        f"the dbt manifest {path} could not be read ({reason}); "
+        f"re-create it with `{PREPARE_COMMAND}`."
+    )
+
+
+def load_manifest_or_explain(project_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The prepared manifest as a dict, without running dbt (`require_manifest`, then read).
+
+    Raises `DbtManifestMissingError` saying to run `uv run ol-platform prepare` when there is no
+    (readable) manifest; a stale one loads with a warning.
+    """
+    path = require_manifest(project_dir)
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise unreadable_manifest_error(path, exc) from exc
+    if not isinstance(manifest, dict) or "nodes" not in manifest:
+        raise unreadable_manifest_error(path, "not a dbt manifest")
     return manifest
 
 
