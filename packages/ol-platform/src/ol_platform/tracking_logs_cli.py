@@ -2,7 +2,8 @@
 
 For an engineer debugging a bad log file: normalize files (or every log in a folder) into
 `<output>/events.parquet` and `<output>/quarantine.parquet` and print the summary as JSON, with
-the same code the daily tracking-log assets run.
+the same code the daily tracking-log assets run. A bad file (binary, truncated, oversized lines)
+is not an error: its lines are quarantined with their reasons and the exit code is 0.
 """
 
 from __future__ import annotations
@@ -31,11 +32,27 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     normalize.add_argument("--output", required=True, type=Path, metavar="DIR")
     normalize.add_argument("--source-name", default=None, help="e.g. the deployment name")
     normalize.add_argument(
+        "--max-line-bytes",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="longest line normalized, in bytes; a longer one is quarantined as line_too_long "
+        "(default: the normalizer's, 8 MiB)",
+    )
+    normalize.add_argument(
         "--top-event-types",
         type=int,
         default=50,
         help="event types listed in the summary, most frequent first (0 = all)",
     )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        msg = f"must be a positive number of bytes, got {text}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -60,7 +77,7 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ol_orchestrate.lib.tracking_logs import normalize_files
+    from ol_orchestrate.lib.tracking_logs import DEFAULT_MAX_LINE_BYTES, normalize_files
 
     try:
         files = expand_inputs(args.inputs)
@@ -71,13 +88,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: no tracking-log files in {', '.join(args.inputs)}", file=sys.stderr)
         return 2
     output: Path = args.output
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        print(f"error: --output {output} is a file; give a folder (it is created)", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: cannot create --output {output}: {error.strerror}", file=sys.stderr)
+        return 2
     try:
         summary = normalize_files(
             [str(f) for f in files],
             output / EVENTS_FILE,
             output / QUARANTINE_FILE,
             source_name=args.source_name,
+            max_line_bytes=args.max_line_bytes or DEFAULT_MAX_LINE_BYTES,
         )
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -13,6 +13,7 @@ from ol_orchestrate.lib.tracking_logs.normalize import (
     classify_odd_line,
     normalize_files,
 )
+from ol_orchestrate.lib.tracking_logs.reader import DEFAULT_MAX_LINE_BYTES
 from ol_orchestrate.lib.tracking_logs.schema import (
     ALL_REASONS,
     BENIGN_REASONS,
@@ -26,6 +27,7 @@ __all__ = [
     "BENIGN_REASONS",
     "DEFAULT_CHUNK_BYTES",
     "DEFAULT_CHUNK_LINES",
+    "DEFAULT_MAX_LINE_BYTES",
     "NORMALIZED_SCHEMA",
     "QUARANTINE_RAW_LINE_MAX",
     "QUARANTINE_SCHEMA",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import tempfile
@@ -42,7 +43,13 @@ from ol_orchestrate.lib.tracking_logs.course_keys import (
     map_distinct,
     normalize_block_key,
 )
-from ol_orchestrate.lib.tracking_logs.reader import LineChunk, iter_line_chunks, line_id
+from ol_orchestrate.lib.tracking_logs.reader import (
+    DEFAULT_MAX_LINE_BYTES,
+    LineChunk,
+    RejectedLine,
+    iter_line_chunks,
+    line_id,
+)
 from ol_orchestrate.lib.tracking_logs.schema import (
     BENIGN_REASONS,
     NORMALIZED_SCHEMA,
@@ -55,12 +62,19 @@ from ol_orchestrate.lib.tracking_logs.schema import (
     REASON_INVALID_UTF8,
     REASON_MISSING_EVENT_TYPE,
     REASON_NOT_AN_OBJECT,
+    REASON_NUL_BYTES,
+    REASON_TOO_LARGE_TO_PARSE,
     REASON_TRUNCATED_JSON,
 )
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_LINES = 200_000
 DEFAULT_CHUNK_BYTES = 32 << 20
 PARQUET_COMPRESSION = "zstd"
+# The normalizer's DuckDB memory limit. A chunk whose JSON needs more is normalized in halves (see
+# `_ChunkNormalizer._run`), so this bounds memory without failing on large events.
+DUCKDB_MEMORY_LIMIT = "1GB"
 _QUEUE_DEPTH = 2  # chunks read ahead of the one being normalized: bounds memory
 _BATCH_ROWS = 8192
 # Columns with few distinct values per row group; dictionary-encoding the others (ids, payloads,
@@ -263,13 +277,23 @@ def classify_odd_line(raw: str) -> tuple[str | None, str | None]:
     """(quarantine reason, None) for a line that is no event, or (None, repaired JSON body).
 
     Repairs: a syslog/logger header before the JSON is dropped (the JSON starts at the first
-    ``{``); `context` logged as a JSON-encoded string is decoded into an object.
+    ``{``); `context` logged as a JSON-encoded string is decoded into an object. JSON nested
+    deeper than Python's parser goes is `invalid_json`.
     """
     text = raw.strip()
     if not text:
         return REASON_BLANK, None
     if text.startswith("#"):
         return REASON_COMMENT, None
+    if "\x00" in text and not text.replace("\x00", "").strip():
+        return REASON_NUL_BYTES, None
+    try:
+        return _classify_json(text)
+    except RecursionError:
+        return REASON_INVALID_JSON, None
+
+
+def _classify_json(text: str) -> tuple[str | None, str | None]:
     try:
         record = _loads(text)
     except ValueError as first_error:
@@ -370,16 +394,30 @@ class _AtomicParquet:
 # -- the chunk pipeline ----------------------------------------------------------------------------
 
 
+_LINES_SCHEMA = pa.schema(
+    [("line_number", pa.int64()), ("raw", pa.large_string()), ("event_id", pa.string())]
+)
+# Bytes of an invalid-UTF-8 line decoded for its `raw_line` (enough for QUARANTINE_RAW_LINE_MAX
+# characters: a character is at most 4 bytes).
+_INVALID_UTF8_HEAD_BYTES = 4 * QUARANTINE_RAW_LINE_MAX + 4
+
+
 @dataclass
 class _PreparedChunk:
-    """A chunk ready for SQL: the lines as Arrow, plus lines already quarantined (bad UTF-8)."""
+    """Lines ready for SQL (`source`, maybe none), plus lines already quarantined (bad UTF-8,
+    or rejected by the reader); `count` lines of `source_file` in all."""
 
-    chunk: LineChunk
+    source_file: str
+    count: int
     source: pa.Table
     rejects: list[tuple[int, str, str, int]]  # (line_number, reason, raw_line, raw_bytes)
 
 
-def _prepare(chunk: LineChunk) -> _PreparedChunk:
+def _prepare(item: LineChunk | RejectedLine) -> _PreparedChunk:
+    if isinstance(item, RejectedLine):
+        reject = (item.line_number, item.reason, item.text(), item.size)
+        return _PreparedChunk(item.source_file, 1, _LINES_SCHEMA.empty_table(), [reject])
+    chunk = item
     numbers = pa.array(range(chunk.first_line, chunk.first_line + chunk.count), pa.int64())
     rejects: list[tuple[int, str, str, int]] = []
     try:
@@ -393,7 +431,7 @@ def _prepare(chunk: LineChunk) -> _PreparedChunk:
             try:
                 kept.append(raw.decode("utf-8"))
             except UnicodeDecodeError:
-                text = raw.decode("utf-8", "backslashreplace")
+                text = raw[:_INVALID_UTF8_HEAD_BYTES].decode("utf-8", "backslashreplace")
                 rejects.append((number, REASON_INVALID_UTF8, text, len(raw)))
             else:
                 kept_numbers.append(number)
@@ -401,14 +439,14 @@ def _prepare(chunk: LineChunk) -> _PreparedChunk:
         numbers = pa.array(kept_numbers, pa.int64())
         lines = pa.array(kept, pa.large_string())
         ids = pa.array(kept_ids, pa.string())
-    table = pa.table({"line_number": numbers, "raw": lines, "event_id": ids})
+    table = pa.table({"line_number": numbers, "raw": lines, "event_id": ids}, schema=_LINES_SCHEMA)
     # Record batches are DuckDB's unit of parallelism over an Arrow table.
-    table = pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS))
-    return _PreparedChunk(chunk, table, rejects)
+    table = pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS), schema=_LINES_SCHEMA)
+    return _PreparedChunk(chunk.source_file, chunk.count, table, rejects)
 
 
 def _read_ahead(
-    paths: Sequence[tuple[UPath, str]], chunk_bytes: int, chunk_lines: int
+    paths: Sequence[tuple[UPath, str]], chunk_bytes: int, chunk_lines: int, max_line_bytes: int
 ) -> Iterator[_PreparedChunk]:
     """Chunks prepared by a background thread (decompression overlaps the SQL of the last one)."""
     handoff: queue.Queue[Any] = queue.Queue(maxsize=_QUEUE_DEPTH)
@@ -419,7 +457,11 @@ def _read_ahead(
         try:
             for path, name in paths:
                 for chunk in iter_line_chunks(
-                    path, name, chunk_bytes=chunk_bytes, chunk_lines=chunk_lines
+                    path,
+                    name,
+                    chunk_bytes=chunk_bytes,
+                    chunk_lines=chunk_lines,
+                    max_line_bytes=max_line_bytes,
                 ):
                     prepared = _prepare(chunk)
                     while not stop.is_set():
@@ -459,13 +501,13 @@ class _ChunkNormalizer:
         self.source_name = source_name
         self.connection = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1)})
         self.connection.execute("SET TimeZone = 'UTC'")
-        self.connection.execute("SET memory_limit = '1GB'")
+        self.connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         self.connection.execute(_MACROS)
 
     def close(self) -> None:
         self.connection.close()
 
-    def _run(self, name: str, table: pa.Table, source_sql: str) -> pa.Table:
+    def _query(self, name: str, table: pa.Table, source_sql: str) -> pa.Table:
         self.connection.register(name, table)
         try:
             sql = _NORMALIZE_SQL.replace("{source}", source_sql)
@@ -473,10 +515,40 @@ class _ChunkNormalizer:
         finally:
             self.connection.unregister(name)
 
+    def _run(self, name: str, table: pa.Table, source_sql: str) -> pa.Table:
+        """The SQL over `table`; when DuckDB runs out of memory (parsing large, densely nested
+        JSON takes many times its size, per line processed at once), over each half in turn, and
+        a line that does not fit on its own comes back with reason `too_large_to_parse`."""
+        try:
+            return self._query(name, table, source_sql)
+        except duckdb.OutOfMemoryException:
+            if table.num_rows > 1:
+                half = table.num_rows // 2
+                first = self._run(name, table.slice(0, half), source_sql)
+                second = self._run(name, table.slice(half), source_sql)
+                return pa.concat_tables([first, second.cast(first.schema)])
+        [number] = table.column("line_number").to_pylist()
+        logger.warning(
+            "line %d: parsing it exceeds DuckDB's memory limit (%s); quarantined as %s",
+            number,
+            DUCKDB_MEMORY_LIMIT,
+            REASON_TOO_LARGE_TO_PARSE,
+        )
+        schema = self._query(name, table.slice(0, 0), source_sql).schema
+        row = {
+            "line_number": number,
+            "reason": REASON_TOO_LARGE_TO_PARSE,
+            "event_id": table.column("event_id")[0].as_py(),
+        }
+        return pa.Table.from_pylist([row], schema=schema)
+
     def normalize(self, prepared: _PreparedChunk) -> tuple[pa.Table, pa.Table]:
         """The chunk's event rows and quarantine rows (both in line order)."""
-        result = self._run("lines", prepared.source, _LINES_SOURCE)
         rejects = list(prepared.rejects)
+        if not prepared.source.num_rows:  # every line already quarantined: no SQL to run
+            rejects.sort()
+            return NORMALIZED_SCHEMA.empty_table(), self._rejects(rejects, prepared.source_file)
+        result = self._run("lines", prepared.source, _LINES_SOURCE)
         odd_mask = pc.fill_null(pc.equal(result.column("reason"), _ODD), False)
         if pc.any(odd_mask).as_py():
             result = self._repair(prepared, result, odd_mask, rejects)
@@ -499,8 +571,8 @@ class _ChunkNormalizer:
             result = result.filter(is_event)
         rejects.sort()
         return (
-            self._events(result, prepared.chunk.source_file),
-            self._rejects(rejects, prepared.chunk.source_file),
+            self._events(result, prepared.source_file),
+            self._rejects(rejects, prepared.source_file),
         )
 
     def _repair(
@@ -626,6 +698,7 @@ def normalize_files(
     source_name: str | None = None,
     chunk_lines: int = DEFAULT_CHUNK_LINES,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> NormalizeSummary:
     """Normalize the tracking-log files `paths` (a day) into `output` and `quarantine_output`.
 
@@ -633,8 +706,15 @@ def normalize_files(
     any failure neither target is touched and no temporary file is left. Files are read in the
     order given; `source_file` is each path as given (`str`). Paths are local paths or fsspec
     URLs (`s3://...`; pass a `UPath` to give storage options). Memory is bounded by the chunk
-    size, not by the size of the input.
+    size and `max_line_bytes`, not by the size of the input.
+
+    A bad file does not raise: every line of it is quarantined with a reason (a line longer
+    than `max_line_bytes` bytes as `line_too_long`, the partial last line of a gzip stream cut
+    short or corrupt as `truncated_file` / `corrupt_gzip`), and the other files are normalized.
     """
+    if max_line_bytes < 1:
+        msg = f"max_line_bytes must be positive, got {max_line_bytes}"
+        raise ValueError(msg)
     start = time.perf_counter()
     inputs = [(_upath(p), str(p)) for p in paths]
     summary = NormalizeSummary(files=[name for _, name in inputs])
@@ -650,9 +730,9 @@ def normalize_files(
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracking-log-writer") as pool:
             try:
-                for prepared in _read_ahead(inputs, chunk_bytes, chunk_lines):
+                for prepared in _read_ahead(inputs, chunk_bytes, chunk_lines, max_line_bytes):
                     events, rejects = normalizer.normalize(prepared)
-                    summary.lines_read += prepared.chunk.count
+                    summary.lines_read += prepared.count
                     summary.events_written += events.num_rows
                     while len(writes) >= _QUEUE_DEPTH:
                         writes.popleft().result()

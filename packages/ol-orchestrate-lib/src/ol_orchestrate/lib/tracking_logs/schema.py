@@ -60,6 +60,14 @@ REASON_TRUNCATED_JSON = "truncated_json"
 REASON_NOT_AN_OBJECT = "not_an_object"
 REASON_MISSING_EVENT_TYPE = "missing_event_type"
 REASON_INVALID_TIME = "invalid_time"
+REASON_NUL_BYTES = "nul_bytes"
+# Found by the reader, not by parsing: a line too long to normalize (never held whole), and the
+# partial last line of a gzip stream that is cut short or cannot be decompressed.
+REASON_LINE_TOO_LONG = "line_too_long"
+REASON_TRUNCATED_FILE = "truncated_file"
+REASON_CORRUPT_GZIP = "corrupt_gzip"
+# A line under the size limit whose JSON alone needs more than the normalizer's DuckDB memory.
+REASON_TOO_LARGE_TO_PARSE = "too_large_to_parse"
 BENIGN_REASONS = frozenset({REASON_BLANK, REASON_COMMENT})
 ALL_REASONS = (
     REASON_BLANK,
@@ -70,4 +78,9 @@ ALL_REASONS = (
     REASON_NOT_AN_OBJECT,
     REASON_MISSING_EVENT_TYPE,
     REASON_INVALID_TIME,
+    REASON_NUL_BYTES,
+    REASON_LINE_TOO_LONG,
+    REASON_TRUNCATED_FILE,
+    REASON_CORRUPT_GZIP,
+    REASON_TOO_LARGE_TO_PARSE,
 )
