@@ -219,3 +219,24 @@ def test_a_sensor_whose_source_is_down_fails_its_location_in_one_line(
         "registry": "RuntimeError: GET https://canvas.example/api/v1/accounts/1/courses: "
         "gave up after 5 attempts"
     }
+
+
+def test_a_failed_build_never_shows_the_previous_builds_mart_counts(tmp_path: Path) -> None:
+    from io import StringIO
+
+    from ol_orchestrate.lib.environment import load_settings
+    from ol_platform.materialize import LocationResult, MaterializeReport, print_summary
+    from ol_platform.runs import RunOutcome
+
+    failed_dbt = LocationResult(
+        "lakehouse",
+        runs=[RunOutcome("lakehouse", "f" * 32, success=False, failed_steps=["ol_dbt"])],
+    )
+    report = MaterializeReport([failed_dbt], None, load_settings({"OL_DATA_DIR": str(tmp_path)}))
+    out = StringIO()
+    print_summary(report, Console(file=out, width=200))
+    text = out.getvalue()
+    assert "not rebuilt by this command" in text
+    assert "Marts" not in text
+    assert "failed lakehouse (run ffffffff): ol_dbt" in text
+    assert "FAILED in: lakehouse" in text
