@@ -22,6 +22,8 @@ from typing import Any
 
 import dagster as dg
 
+from ol_orchestrate.lib.automation import OBSERVES_INSTANCE_TAG
+
 PROJECTS_DIR = "dg_projects"
 
 
@@ -114,6 +116,34 @@ def _upstream_keys(defs: dg.Definitions) -> set[dg.AssetKey]:
     return upstream
 
 
+def _observes_instance(defs: dg.Definitions) -> bool:
+    graph = defs.resolve_asset_graph()
+    return any(
+        (graph.get(key).tags or {}).get(OBSERVES_INSTANCE_TAG) == "true"
+        for key in graph.get_all_asset_keys()
+    )
+
+
+def _observers_last(passes: list[Pass], loaded: dict[str, dg.Definitions]) -> list[Pass]:
+    """`passes` with each location that snapshots the Dagster instance (`OBSERVES_INSTANCE_TAG`)
+    moved as late as its readers allow: just before the first location reading its assets, or to
+    the end. Its snapshot then shows the runs this pass made rather than only earlier ones."""
+    for observer in sorted(name for name, defs in loaded.items() if _observes_instance(defs)):
+        mine = [step for step in passes if step.location == observer]
+        if len(mine) != 1 or mine[0].assets is not None:
+            continue  # a location split into passes keeps its lineage order
+        produced = _produced_keys(loaded[observer])
+        rest = [step for step in passes if step is not mine[0]]
+        readers = [
+            index
+            for index, step in enumerate(rest)
+            if step.location != observer and _upstream_keys(loaded[step.location]) & produced
+        ]
+        at = readers[0] if readers else len(rest)
+        passes = [*rest[:at], mine[0], *rest[at:]]
+    return passes
+
+
 def order_by_lineage(loaded: dict[str, dg.Definitions]) -> list[str]:
     """Location names ordered so that a location runs after every location it reads from
     (alphabetical among locations that do not depend on each other)."""
@@ -134,3 +164,77 @@ def order_by_lineage(loaded: dict[str, dg.Definitions]) -> list[str]:
         order.extend(ready)
         sorter.done(*ready)
     return order
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One pass of `ol-platform materialize` over a location: `assets` (None: all of them) run
+    once every location they read from has run, see `plan_passes`. `after` names the other
+    locations the pass waits for (a label for people)."""
+
+    location: str
+    assets: frozenset[dg.AssetKey] | None = None
+    after: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.location} (after {', '.join(self.after)})" if self.after else self.location
+
+
+def plan_passes(loaded: dict[str, dg.Definitions]) -> list[Pass]:
+    """The order `materialize` runs the locations in: one pass per location in lineage order
+    (`order_by_lineage`), unless locations read from each other in a cycle at the location level
+    (learning_resources' raw tables feed the lakehouse's dbt models, whose outputs its delivery
+    assets read). The asset graph itself has no cycle, so then the passes come from it: each
+    asset's stage is how many location boundaries lie on the longest path to it, assets run in
+    the latest stage of their location that is still early enough for every asset downstream
+    (so a location is split only where it must be), and a location runs once per stage it has
+    assets in: raw tables, then the lakehouse, then the deliveries."""
+    try:
+        return _observers_last([Pass(name) for name in order_by_lineage(loaded)], loaded)
+    except ValueError:
+        pass
+    owner: dict[dg.AssetKey, str] = {}
+    parents: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+    for name, defs in sorted(loaded.items()):
+        graph = defs.resolve_asset_graph()
+        for key in _produced_keys(defs):
+            owner[key] = name
+            parents[key] = set(graph.get(key).parent_keys)
+    for key in parents:
+        parents[key] &= set(owner)
+    order = list(TopologicalSorter(parents).static_order())  # the asset graph is acyclic
+    earliest: dict[dg.AssetKey, int] = {}
+    for key in order:
+        earliest[key] = max(
+            (earliest[p] + (owner[p] != owner[key]) for p in parents[key]), default=0
+        )
+    stages_of: dict[str, set[int]] = {}
+    for key, stage in earliest.items():
+        stages_of.setdefault(owner[key], set()).add(stage)
+    children: dict[dg.AssetKey, set[dg.AssetKey]] = {key: set() for key in parents}
+    for key, ups in parents.items():
+        for parent in ups:
+            children[parent].add(key)
+    stage_of: dict[dg.AssetKey, int] = {}
+    for key in reversed(order):
+        latest = min(
+            (stage_of[c] - (owner[c] != owner[key]) for c in children[key]),
+            default=max(stages_of[owner[key]]),
+        )
+        stage_of[key] = max(s for s in stages_of[owner[key]] if earliest[key] <= s <= latest)
+    by_pass: dict[tuple[int, str], set[dg.AssetKey]] = {}
+    for key, stage in stage_of.items():
+        by_pass.setdefault((stage, owner[key]), set()).add(key)
+    split = {name for (_stage, name) in by_pass if sum(n == name for _, n in by_pass) > 1}
+    passes: list[Pass] = []
+    for (_stage, name), keys in sorted(by_pass.items()):
+        if name not in split:
+            passes.append(Pass(name))
+            continue
+        first = not any(existing.location == name for existing in passes)
+        upstream = {owner[p] for key in keys for p in parents[key]} - {name}
+        passes.append(Pass(name, frozenset(keys), () if first else tuple(sorted(upstream))))
+    # A location producing nothing (only sensors, say) still gets its pass.
+    passes += [Pass(name) for name in sorted(set(loaded) - set(owner.values()))]
+    return _observers_last(passes, loaded)

@@ -1,0 +1,1 @@
+"""The data_platform code location."""
