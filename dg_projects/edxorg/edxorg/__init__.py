@@ -1,0 +1,1 @@
+"""The edxorg code location."""

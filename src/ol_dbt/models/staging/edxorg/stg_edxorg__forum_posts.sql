@@ -1,0 +1,34 @@
+with
+    source as (select * from {{ lake_source_or_empty('edxorg', 'forum_posts') }}),
+
+    renamed as (
+        select
+            cast(archive_date as date) as archive_date,
+            cast(source_system as varchar) as courserun_source_system,
+            cast(archive_course_id as varchar) as archive_courserun_readable_id,
+            cast(post_id as varchar) as post_id,
+            cast(post_type as varchar) as post_type,
+            cast(course_id as varchar) as courserun_readable_id,
+            cast(commentable_id as varchar) as discussion_id,
+            cast(thread_id as varchar) as thread_id,
+            cast(parent_id as varchar) as parent_post_id,
+            cast(author_id as bigint) as user_id,
+            -- personal data: only a salted hash leaves staging
+            {{ hash_pii("nullif(author_username, '')") }} as user_username_hash,
+            cast(title as varchar) as post_title,
+            cast(length(body) as bigint) as post_body_length,
+            cast(thread_type as varchar) as thread_type,
+            cast(anonymous as boolean) as post_is_anonymous,
+            cast(anonymous_to_peers as boolean) as post_is_anonymous_to_peers,
+            {{ cast_timestamp('created_at') }} as post_created_at,
+            {{ cast_timestamp('updated_at') }} as post_updated_at,
+            cast(votes_up as bigint) as post_upvote_count,
+            cast(votes_down as bigint) as post_downvote_count,
+            cast(comment_count as bigint) as thread_comment_count,
+            cast(endorsed as boolean) as post_is_endorsed,
+            cast(closed as boolean) as thread_is_closed
+        from source
+    )
+
+select *
+from renamed
