@@ -1,0 +1,2 @@
+"""The learning_resources code location: external learning catalogs into the lake, and their
+signed, change-only delivery to MIT Learn's catalog."""
