@@ -257,3 +257,60 @@ def test_from_settings_reads_nothing() -> None:
     assert superset.secret_path == settings.superset_secret_path
     assert superset.secrets.backend == "vault"
     assert not SupersetResource.from_settings(load_settings({"DAGSTER_ENV": "dev"})).is_configured
+
+
+# -- what a dataset refresh reports, and the local server's discovery ---------------------------
+
+
+def test_charts_using_removed_columns_are_found_in_their_form_data() -> None:
+    from ol_orchestrate.resources.superset import charts_using_columns
+
+    charts = [
+        {"id": 3, "slice_name": "by problem", "params": '{"groupby": ["problem_block_id"]}'},
+        {
+            "id": 1,
+            "slice_name": "attempts",
+            "params": {
+                "metrics": [{"aggregate": "SUM", "column": {"column_name": "attempt_count"}}],
+                "adhoc_filters": [{"subject": "course_id", "operator": "IS NOT NULL"}],
+            },
+        },
+        {"id": 2, "slice_name": "count", "params": {"metric": "count"}},
+        {"id": 4, "slice_name": "broken", "params": "not json"},
+    ]
+
+    found = charts_using_columns(charts, ["attempt_count", "course_id", "problem_block_id"])
+
+    assert found == [
+        {"chart_id": 1, "chart_name": "attempts", "columns": ["attempt_count", "course_id"]},
+        {"chart_id": 3, "chart_name": "by problem", "columns": ["problem_block_id"]},
+    ]
+
+
+def test_a_local_server_is_found_only_while_it_answers(fake: FakeSuperset, tmp_path: Path) -> None:
+    import json
+    import os
+
+    from ol_orchestrate.resources.superset import LOCAL_SERVER_FILE, read_local_server
+
+    assert read_local_server(tmp_path) is None  # no state file
+    state = tmp_path / LOCAL_SERVER_FILE
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"url": fake.url, "pid": os.getpid()}))
+    assert read_local_server(tmp_path) == fake.url
+
+    resource = SupersetResource(local_data_dir=str(tmp_path), secrets=secrets_file(tmp_path))
+    assert resource.resolve_url() == fake.url
+    assert resource.is_configured
+    explicit = SupersetResource(
+        base_url="http://127.0.0.1:9/", local_data_dir=str(tmp_path), secrets=secrets_file(tmp_path)
+    )
+    assert explicit.resolve_url() == "http://127.0.0.1:9"  # SUPERSET_URL wins
+
+    state.write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": os.getpid()}))
+    assert read_local_server(tmp_path) is None  # nothing answers there
+    state.write_text(json.dumps({"url": fake.url, "pid": 2**22 + 12345}))
+    assert read_local_server(tmp_path) is None  # a server that was killed
+    state.write_text("{")
+    assert read_local_server(tmp_path) is None
+    assert "ol-platform superset" in resource.not_configured_reason

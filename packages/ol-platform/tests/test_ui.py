@@ -1,5 +1,6 @@
 """`ol-platform ui` serves the Dagster UI on 127.0.0.1 with every code location loaded and the
-lineage from the raw Open edX assets (openedx location) into the dbt models (lakehouse location)."""
+lineage from the raw Open edX assets (openedx location) into the dbt models (lakehouse location)
+and on to the Superset datasets; in a browser, a materialization launched from the UI runs."""
 
 import json
 import os
@@ -9,6 +10,8 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +88,72 @@ def test_lineage_crosses_from_ingestion_into_dbt(ui_port: int) -> None:
         ("openedx", "raw", "mitxonline_enrollments"),
         ("openedx", "raw", "xpro_enrollments"),
     }
+
+
+DATASET = ["superset", "dataset", "fct_openedx__daily_enrollments"]
+MATERIALIZATIONS_QUERY = """query ($path: [String!]!) { assetOrError(assetKey: {path: $path}) {
+  ... on Asset { assetMaterializations(limit: 1) { runId
+    metadataEntries { label ... on TextMetadataEntry { text } } } } } }"""
+
+
+def _graphql_vars(port: int, query: str, variables: dict) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["data"]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_ui_in_a_browser(ui_port: int, browser: Any, screenshots: Path) -> None:
+    """Every location loaded, the lineage from raw assets to a Superset dataset drawn, and one
+    materialization launched from the UI, as a user would."""
+    import re
+
+    base = f"http://127.0.0.1:{ui_port}"
+    page = browser.new_page(viewport={"width": 1800, "height": 1100})
+
+    page.goto(f"{base}/locations")
+    expected = sorted(loc.name for loc in discover_locations(find_repo_root()))
+    loaded = page.get_by_text("Loaded", exact=True)
+    loaded.first.wait_for(timeout=60_000)
+    deadline = time.monotonic() + 60
+    while loaded.count() < len(expected):  # one status tag per location
+        assert time.monotonic() < deadline, page.inner_text("body")
+        time.sleep(0.5)
+    text = page.inner_text("body")
+    assert all(f"{name}.definitions" in text for name in expected), text
+    assert not page.get_by_text(re.compile(r"^(Error|Failed|Loading failed)$")).count(), text
+    page.screenshot(path=str(screenshots / "locations.png"), full_page=True)
+
+    # Lineage: raw Open edX enrollments -> staging -> ... -> the mart -> its Superset dataset.
+    page.goto(
+        f"{base}/assets/{'/'.join(DATASET)}?view=lineage&lineageScope=upstream&lineageDepth=6"
+    )
+    page.get_by_text("xpro_enrollments", exact=True).first.wait_for(timeout=60_000)
+    for node in ("stg_…__enrollments", "fct_open…rollments", "warehouse"):
+        assert page.get_by_text(node, exact=True).count(), node
+    page.screenshot(path=str(screenshots / "lineage.png"))
+
+    # Launch a materialization of the dataset from its page (its upstream was never built here,
+    # so the UI asks to confirm).
+    page.goto(f"{base}/assets/{'/'.join(DATASET)}")
+    page.locator("button").filter(has_text=re.compile(r"^Materialize$")).first.click()
+    page.get_by_role("button", name="Confirm").click()
+    deadline = time.monotonic() + 240
+    while True:
+        asset = _graphql_vars(ui_port, MATERIALIZATIONS_QUERY, {"path": DATASET})["assetOrError"]
+        if asset["assetMaterializations"]:
+            break
+        assert time.monotonic() < deadline, "the run launched from the UI did not materialize"
+        time.sleep(2)
+    (materialization,) = asset["assetMaterializations"]
+    status = {e["label"]: e.get("text") for e in materialization["metadataEntries"]}
+    assert status["status"] == "skipped"  # no Superset runs for this UI's data folder
+    page.reload()  # the asset page now shows the materialization's metadata
+    page.get_by_text("skipped", exact=True).first.wait_for(timeout=60_000)
+    page.screenshot(path=str(screenshots / "materialized.png"), full_page=True)
+    page.close()

@@ -1,9 +1,10 @@
 """A local emulator of the parts of Apache Superset's REST API the platform publishes through.
 
-The lakehouse's Superset publishing (and the `SupersetResource` tests) run against this instead
-of a real Superset: JWT login, the CSRF token plus session cookie that writes require, database
-and dataset lists filtered with rison `q=` parameters, dataset create and column refresh. Request
-and response shapes, status codes and error bodies follow Superset 4/5. Standard library only.
+Fast unit tests of the REST client (`ol_orchestrate.resources.superset`) run against this: JWT
+login, the CSRF token plus session cookie that writes require, database and dataset lists filtered
+with rison `q=` parameters, dataset create and column refresh. Request and response shapes, status
+codes and error bodies follow Superset 4/5. Standard library only. No test that claims Superset
+works uses it: those start a real Superset (`ol_platform.superset_server`, `ol-platform superset`).
 """
 
 from __future__ import annotations

@@ -2,19 +2,26 @@
 
 Superset runs in its own virtual environment, so the platform only talks to it over HTTP:
 `SupersetClient` (on `ApiClient`: retries, safe errors) logs in with a JWT, keeps the session
-cookie and CSRF token that Superset requires for writes, and creates or refreshes datasets;
-`SupersetResource` builds it from settings, reading the credentials from the secrets resource only
-when an asset runs. Credentials never appear in logs, errors or metadata.
+cookie and CSRF token that Superset requires for writes, registers databases, creates or refreshes
+datasets (reporting the columns a refresh added or removed and the charts that used a removed
+one) and imports dashboards in Superset's own export format; `SupersetResource` builds it from
+settings, reading the credentials from the secrets resource only when an asset runs. Locally it
+also finds a Superset started by `ol-platform superset` (its state file in the data folder), so
+no variable has to be set. Credentials never appear in logs, errors or metadata.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import threading
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
+import httpx
 from dagster import ConfigurableResource
 from pydantic import Field
 
@@ -30,6 +37,11 @@ LOGIN_PATH = "/api/v1/security/login"
 CSRF_PATH = "/api/v1/security/csrf_token/"
 DATABASE_PATH = "/api/v1/database/"
 DATASET_PATH = "/api/v1/dataset/"
+CHART_PATH = "/api/v1/chart/"
+DASHBOARD_PATH = "/api/v1/dashboard/"
+ASSETS_IMPORT_PATH = "/api/v1/assets/import/"
+# Written by `ol-platform superset` while a local Superset runs: {"url": ..., "pid": ...}.
+LOCAL_SERVER_FILE = Path("superset") / "server.json"
 
 
 class SupersetError(RuntimeError):
@@ -51,6 +63,24 @@ class SupersetDatabaseNotFoundError(SupersetError):
 class UpsertResult(TypedDict):
     dataset_id: int
     action: Literal["created", "refreshed"]
+
+
+class ChartUsingColumns(TypedDict):
+    chart_id: int
+    chart_name: str
+    columns: list[str]
+
+
+class PublishResult(UpsertResult):
+    """What publishing a dataset did: its columns now, and what the refresh changed."""
+
+    dataset_uuid: str
+    columns: list[str]
+    columns_added: list[str]
+    columns_removed: list[str]
+    # Charts of the dataset whose definition names a removed column: they now fail to render.
+    charts_using_removed_columns: list[ChartUsingColumns]
+    database_id: NotRequired[int]
 
 
 # -- rison ---------------------------------------------------------------------------------------
@@ -280,18 +310,238 @@ class SupersetClient(ApiClient):
         dataset_id = self.create_dataset(database_id, schema, table_name)
         return {"dataset_id": dataset_id, "action": "created"}
 
+    # -- datasets: what a refresh changed ----------------------------------------------------
+
+    def get_dataset(self, dataset_id: int) -> dict[str, Any]:
+        """The dataset as `GET /api/v1/dataset/<id>` shows it (columns, metrics, uuid, ...)."""
+        payload = self.get_json(f"{DATASET_PATH}{dataset_id}")
+        result = payload.get("result") if isinstance(payload, dict) else None
+        if not isinstance(result, dict):
+            msg = f"GET {DATASET_PATH}{dataset_id} on {redact_url(self.base_url)}: no result"
+            raise SupersetError(msg)
+        return result
+
+    def dataset_columns(self, dataset_id: int) -> list[str]:
+        """The physical columns Superset knows for the dataset, in its order."""
+        columns = self.get_dataset(dataset_id).get("columns") or []
+        return [col["column_name"] for col in columns if not col.get("expression")]
+
+    def charts_of_dataset(self, dataset_id: int) -> list[dict[str, Any]]:
+        """Every chart built on the dataset: id, slice_name, viz_type and params (form data)."""
+        charts: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            query = {
+                "filters": [
+                    {"col": "datasource_id", "opr": "eq", "value": dataset_id},
+                    {"col": "datasource_type", "opr": "eq", "value": "table"},
+                ],
+                "columns": ["id", "slice_name", "viz_type", "params", "uuid"],
+                "page": page,
+                "page_size": 100,
+            }
+            payload = self.get_json(CHART_PATH, params={"q": rison_dumps(query)})
+            rows = payload.get("result") if isinstance(payload, dict) else None
+            if not isinstance(rows, list):
+                msg = f"GET {CHART_PATH} on {redact_url(self.base_url)}: no result list"
+                raise SupersetError(msg)
+            charts.extend(rows)
+            if len(rows) < 100:
+                return charts
+            page += 1
+
+    def publish_dataset(self, database_name: str, schema: str, table_name: str) -> PublishResult:
+        """Create the dataset for `schema.table_name`, or re-read its columns from the database.
+
+        The result names the columns the refresh added and removed, and the charts of the
+        dataset that use a removed column (they fail to render until they are changed).
+        """
+        database_id = self.find_database_id(database_name)
+        existing = self.find_dataset(database_id, schema, table_name)
+        if existing is None:
+            dataset_id = self.create_dataset(database_id, schema, table_name)
+            dataset = self.get_dataset(dataset_id)
+            columns = [c["column_name"] for c in dataset.get("columns") or []]
+            return {
+                "dataset_id": dataset_id,
+                "dataset_uuid": str(dataset.get("uuid") or ""),
+                "action": "created",
+                "columns": columns,
+                "columns_added": columns,
+                "columns_removed": [],
+                "charts_using_removed_columns": [],
+                "database_id": database_id,
+            }
+        dataset_id = int(existing["id"])
+        before = self.dataset_columns(dataset_id)
+        self.refresh_dataset(dataset_id)
+        dataset = self.get_dataset(dataset_id)
+        after = [c["column_name"] for c in dataset.get("columns") or [] if not c.get("expression")]
+        removed = [name for name in before if name not in after]
+        return {
+            "dataset_id": dataset_id,
+            "dataset_uuid": str(dataset.get("uuid") or ""),
+            "action": "refreshed",
+            "columns": after,
+            "columns_added": [name for name in after if name not in before],
+            "columns_removed": removed,
+            "charts_using_removed_columns": (
+                charts_using_columns(self.charts_of_dataset(dataset_id), removed) if removed else []
+            ),
+            "database_id": database_id,
+        }
+
+    # -- databases -------------------------------------------------------------------------
+
+    def find_database(self, database_name: str) -> dict[str, Any] | None:
+        rows = self._list(DATABASE_PATH, ("database_name", "eq", database_name))
+        return next((row for row in rows if row.get("database_name") == database_name), None)
+
+    def upsert_database(
+        self, database_name: str, sqlalchemy_uri: str, **options: Any
+    ) -> tuple[int, Literal["created", "updated"]]:
+        """Register a database connection by name, or point the existing one at the URI."""
+        body = {"database_name": database_name, "sqlalchemy_uri": sqlalchemy_uri, **options}
+        existing = self.find_database(database_name)
+        if existing is None:
+            payload = self._write("POST", DATABASE_PATH, json=body)
+            database_id = payload.get("id") if isinstance(payload, dict) else None
+            if not isinstance(database_id, int):
+                msg = f"POST {DATABASE_PATH} on {redact_url(self.base_url)}: no database id"
+                raise SupersetError(msg)
+            return database_id, "created"
+        database_id = int(existing["id"])
+        self._write("PUT", f"{DATABASE_PATH}{database_id}", json=body)
+        return database_id, "updated"
+
+    # -- dashboards ------------------------------------------------------------------------
+
+    def import_assets(self, bundle: bytes, *, sparse: bool = True) -> None:
+        """Import a ZIP in Superset's export format through `/api/v1/assets/import/`.
+
+        That endpoint overwrites what the bundle holds (charts, dashboards), so re-importing the
+        same bundle converges instead of duplicating. `sparse`: the bundle may name datasets
+        and databases that already exist (by uuid) without carrying them, so importing a
+        dashboard never overwrites a dataset's columns or a database connection.
+        """
+        for attempt in (1, 2):
+            headers = {"X-CSRFToken": self.csrf_token(), "Referer": self.base_url + "/"}
+            try:
+                self.request(
+                    "POST",
+                    ASSETS_IMPORT_PATH,
+                    data={"sparse": "true" if sparse else "false"},
+                    files={"bundle": ("bundle.zip", bundle, "application/zip")},
+                    headers=headers,
+                    # A failed import is Superset's verdict on the bundle (HTTP 500 included).
+                    retry=False,
+                )
+            except ApiError as exc:
+                if attempt == 1 and exc.status == 400 and "CSRF" in (exc.detail or ""):
+                    self.forget_csrf_token()
+                    continue
+                raise
+            return
+
+    def get_dashboard(self, id_or_slug: int | str) -> dict[str, Any]:
+        payload = self.get_json(f"{DASHBOARD_PATH}{id_or_slug}")
+        result = payload.get("result") if isinstance(payload, dict) else None
+        if not isinstance(result, dict):
+            msg = f"GET {DASHBOARD_PATH}{id_or_slug} on {redact_url(self.base_url)}: no result"
+            raise SupersetError(msg)
+        return result
+
+    def dashboard_charts(self, id_or_slug: int | str) -> list[dict[str, Any]]:
+        payload = self.get_json(f"{DASHBOARD_PATH}{id_or_slug}/charts")
+        result = payload.get("result") if isinstance(payload, dict) else None
+        return result if isinstance(result, list) else []
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value (keys included): where a form-data refers to a column."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def charts_using_columns(
+    charts: Iterable[Mapping[str, Any]], columns: Iterable[str]
+) -> list[ChartUsingColumns]:
+    """The charts whose form data (`params`) names any of `columns`, and which ones.
+
+    A column is named where a string in the form data equals it (groupby, x axis, a metric's or
+    a filter's column); free-text SQL in a chart is not parsed (the platform's charts have none).
+    """
+    wanted = set(columns)
+    found: list[ChartUsingColumns] = []
+    for chart in charts:
+        params = chart.get("params") or {}
+        if isinstance(params, str):
+            try:
+                params = json.loads(params)
+            except ValueError:
+                params = {}
+        used = sorted(wanted.intersection(_strings(params)))
+        if used:
+            found.append(
+                {
+                    "chart_id": int(chart["id"]),
+                    "chart_name": str(chart.get("slice_name") or ""),
+                    "columns": used,
+                }
+            )
+    return sorted(found, key=lambda chart: chart["chart_id"])
+
+
+def read_local_server(data_dir: Path) -> str | None:
+    """The URL of the Superset `ol-platform superset` runs for this data folder, if it is up.
+
+    The state file names the server's process; a file left by a killed server (its process is
+    gone) or a server that does not answer its health check counts as not running.
+    """
+    path = data_dir / LOCAL_SERVER_FILE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        url, pid = str(state["url"]).rstrip("/"), int(state["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    try:
+        response = httpx.get(f"{url}/health", timeout=3.0)
+    except httpx.HTTPError:
+        return None
+    return url if response.status_code == 200 else None
+
 
 # -- resource ------------------------------------------------------------------------------------
 
 
 class SupersetResource(ConfigurableResource):
-    """Superset for assets. Unconfigured (`base_url` None) means publishing is skipped.
+    """Superset for assets. Unconfigured (no `base_url`, no local server) means publishing is
+    skipped.
 
     Credentials are the `username` / `password` keys of the secret at `secret_path`, read through
-    the nested `secrets` resource when a client is made, never when the resource is built.
+    the nested `secrets` resource when a client is made, never when the resource is built. With
+    no `base_url`, `local_data_dir` (dev/ci) is where `ol-platform superset` records the Superset
+    it runs; it is looked up when an asset runs, so a server started after the location loaded
+    is found.
     """
 
     base_url: str | None = Field(default=None, description="Superset URL; None: not configured")
+    local_data_dir: str | None = Field(
+        default=None, description="data folder of a local `ol-platform superset` (dev/ci)"
+    )
     secret_path: str = Field(default="superset/api", description="secret with username/password")
     database_name: str = Field(
         default="warehouse", description="Superset database connection holding the marts"
@@ -307,18 +557,37 @@ class SupersetResource(ConfigurableResource):
         """The resource for an environment (reads nothing, contacts nothing)."""
         return cls(
             base_url=settings.superset_url,
+            local_data_dir=str(settings.data_dir) if settings.is_local else None,
             secret_path=settings.superset_secret_path,
             database_name=settings.superset_database_name,
             secrets=secrets or SecretsResource.from_settings(settings),
         )
 
+    def resolve_url(self) -> str | None:
+        """`base_url`, else the local Superset running for `local_data_dir`, else None."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        if self.local_data_dir:
+            return read_local_server(Path(self.local_data_dir))
+        return None
+
     @property
     def is_configured(self) -> bool:
-        return bool(self.base_url)
+        return self.resolve_url() is not None
 
-    def get_client(self) -> SupersetClient:
+    @property
+    def not_configured_reason(self) -> str:
+        if self.local_data_dir:
+            return (
+                "no Superset is configured (SUPERSET_URL is unset) and no local Superset is "
+                "running (`uv run ol-platform superset` starts one)"
+            )
+        return "Superset is not configured in this environment (SUPERSET_URL is unset)"
+
+    def get_client(self, url: str | None = None) -> SupersetClient:
         """A logged-out client (it logs in on the first request). Close it when done."""
-        if not self.base_url:
+        url = url or self.resolve_url()
+        if not url:
             msg = "Superset is not configured for this environment (set SUPERSET_URL)"
             raise SupersetNotConfiguredError(msg)
         credentials = self.secrets.get_secret(self.secret_path)
@@ -327,7 +596,7 @@ class SupersetResource(ConfigurableResource):
             msg = f"the Superset secret {self.secret_path!r} has no {' or '.join(missing)}"
             raise SupersetError(msg)
         return SupersetClient(
-            self.base_url,
+            url,
             credentials["username"],
             credentials["password"],
             timeout=self.timeout,
