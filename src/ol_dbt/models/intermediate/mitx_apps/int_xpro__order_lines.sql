@@ -1,0 +1,2 @@
+-- xPro's order lines with order, product (course run or program) and discount.
+{{ int_mitx_app__order_lines('xpro') }}

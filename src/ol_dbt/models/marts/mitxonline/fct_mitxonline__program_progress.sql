@@ -1,0 +1,2 @@
+-- MITx Online: one row per program enrollment with the learner's progress through its courses.
+{{ fct_mitx_app__program_progress('mitxonline') }}

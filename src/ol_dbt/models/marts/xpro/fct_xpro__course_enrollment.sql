@@ -1,0 +1,2 @@
+-- xPro: one row per course-run enrollment with mode, status, final grade and certificate.
+{{ fct_mitx_app__course_enrollment('xpro') }}

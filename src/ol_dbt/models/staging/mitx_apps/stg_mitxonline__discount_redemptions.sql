@@ -1,0 +1,2 @@
+-- MITx Online's `ecommerce_discountredemption` (one row per discount redeemed by an order).
+{{ stg_mitx_app__discount_redemptions('mitxonline') }}

@@ -1,0 +1,2 @@
+-- MITx Online's `ecommerce_discount` (one row per discount code).
+{{ stg_mitx_app__discounts('mitxonline') }}

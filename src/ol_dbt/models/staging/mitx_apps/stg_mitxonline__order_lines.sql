@@ -1,0 +1,2 @@
+-- MITx Online's `ecommerce_line` (one row per order line).
+{{ stg_mitx_app__order_lines('mitxonline') }}

@@ -1,0 +1,2 @@
+-- MITx Online's `ecommerce_order` (one row per order).
+{{ stg_mitx_app__orders('mitxonline') }}

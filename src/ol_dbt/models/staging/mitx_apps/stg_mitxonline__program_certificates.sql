@@ -1,0 +1,3 @@
+-- MITx Online's `courses_programcertificate` (one row per program certificate (revoked ones
+-- included)).
+{{ stg_mitx_app__program_certificates('mitxonline') }}

@@ -1,0 +1,2 @@
+-- MITx Online's `courses_program` (one row per program).
+{{ stg_mitx_app__programs('mitxonline') }}

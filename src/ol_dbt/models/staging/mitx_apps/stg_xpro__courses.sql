@@ -1,0 +1,2 @@
+-- xPro's `courses_course` (one row per course).
+{{ stg_mitx_app__courses('xpro') }}

@@ -1,0 +1,2 @@
+-- xPro's `courses_program` (one row per program).
+{{ stg_mitx_app__programs('xpro') }}
