@@ -9,7 +9,8 @@
 {%- endmacro %}
 
 {% macro pii_hash_salt_literal() -%}
-    '{{ var("pii_hash_salt") | string | replace("'", "''") }}'
+    {#- the salt as a SQL string literal, quotes doubled -#}
+    {{ "'" ~ (var("pii_hash_salt") | string | replace("'", "''")) ~ "'" }}
 {%- endmacro %}
 
 {% macro default__hash_pii(expr) -%}
@@ -21,5 +22,6 @@
 {%- endmacro %}
 
 {% macro trino__hash_pii(expr) -%}
-    lower(to_hex(sha256(to_utf8({{ ol_dbt.pii_hash_salt_literal() }} || cast({{ expr }} as varchar)))))
+    {%- set salted = ol_dbt.pii_hash_salt_literal() ~ " || cast(" ~ expr ~ " as varchar)" -%}
+    lower(to_hex(sha256(to_utf8({{ salted }}))))
 {%- endmacro %}
