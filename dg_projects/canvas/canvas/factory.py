@@ -17,7 +17,7 @@ from canvas.tables import retrieved_now
 from ol_orchestrate.lib.automation import Cadence, raw_asset_automation
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.quarantine import land_rows
-from ol_orchestrate.resources.canvas import CanvasApiResource, CanvasClient
+from ol_orchestrate.resources.canvas import CanvasApiClientFactory, CanvasClient
 
 GROUP = "canvas"
 KINDS = {"canvas", "parquet"}
@@ -52,10 +52,10 @@ def course_table_asset(
         partitions_def=CANVAS_COURSES,
         **raw_asset_automation(CANVAS_CADENCE),
     )
-    def _table(context: dg.AssetExecutionContext, canvas_api: CanvasApiResource) -> pa.Table:
+    def _table(context: dg.AssetExecutionContext, canvas_api: CanvasApiClientFactory) -> pa.Table:
         course_id = context.partition_key
         retrieved_at = retrieved_now()
-        with canvas_api.client() as client:
+        with canvas_api.get_client() as client:
             rows = list(fetch(client, course_id, retrieved_at))
         return land_rows(context, rows, schema, required, get_settings().lake_root)
 

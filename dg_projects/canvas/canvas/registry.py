@@ -29,7 +29,7 @@ from canvas.partitions import CANVAS_COURSES, CANVAS_COURSES_NAME
 from ol_orchestrate.lib.automation import default_sensor_status
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.partition_health import assess_partitions, healing_run_key
-from ol_orchestrate.resources.canvas import CanvasApiResource, CanvasClient
+from ol_orchestrate.resources.canvas import CanvasApiClientFactory, CanvasClient
 
 REGISTRY_SENSOR_INTERVAL_SECONDS = 3600
 
@@ -196,12 +196,12 @@ def build_registry_sensor(
         ),
     )
     def _registry_sensor(
-        context: dg.SensorEvaluationContext, canvas_api: CanvasApiResource
+        context: dg.SensorEvaluationContext, canvas_api: CanvasApiClientFactory
     ) -> dg.SensorResult:
-        # The resource reads its token only when a client is built: explicit course lists
+        # The factory reads its token only when a client is built: explicit course lists
         # resolve with no token at all.
         if registry.needs_api:
-            with canvas_api.client() as client:
+            with canvas_api.get_client() as client:
                 registered = registry.resolve(client)
         else:
             registered = registry.resolve(None)

@@ -10,7 +10,7 @@ import pytest
 from dagster import DagsterInstance
 
 from ol_orchestrate.io_managers import FileObjectIOManager
-from ol_orchestrate.resources.canvas import CanvasApiResource
+from ol_orchestrate.resources.canvas import CanvasApiClientFactory
 from ol_orchestrate.resources.secrets import SecretsResource
 from ol_orchestrate.testing import environment
 from ol_sandbox.data import SIZES, Institution
@@ -40,10 +40,10 @@ def instance() -> DagsterInstance:
 
 
 @pytest.fixture
-def canvas_resource(sandbox: SandboxServer) -> Callable[..., CanvasApiResource]:
-    """`canvas_resource(**overrides)`: the Canvas resource for the sandbox, with fast retries."""
+def canvas_factory(sandbox: SandboxServer) -> Callable[..., CanvasApiClientFactory]:
+    """`canvas_factory(**overrides)`: the Canvas client factory for the sandbox, fast retries."""
 
-    def build(**overrides: Any) -> CanvasApiResource:
+    def build(**overrides: Any) -> CanvasApiClientFactory:
         settings: dict[str, Any] = {
             "secrets": SecretsResource(backend="local"),
             "base_url": sandbox.canvas_url,
@@ -52,14 +52,14 @@ def canvas_resource(sandbox: SandboxServer) -> Callable[..., CanvasApiResource]:
             "backoff_initial": 0.01,
             "export_poll_interval_seconds": 0.01,
         }
-        return CanvasApiResource(**{**settings, **overrides})
+        return CanvasApiClientFactory(**{**settings, **overrides})
 
     return build
 
 
 @pytest.fixture
-def resources(lake: Path, canvas_resource: Callable[..., CanvasApiResource]) -> dict[str, Any]:
+def resources(lake: Path, canvas_factory: Callable[..., CanvasApiClientFactory]) -> dict[str, Any]:
     return {
         "io_manager": FileObjectIOManager(lake_root=str(lake)),
-        "canvas_api": canvas_resource(),
+        "canvas_api": canvas_factory(),
     }

@@ -24,7 +24,7 @@ from canvas.tables import (
     submission_rows,
 )
 from ol_orchestrate.lib.quarantine import Quarantine, rows_to_table
-from ol_orchestrate.resources.canvas import CanvasApiResource, CanvasClient
+from ol_orchestrate.resources.canvas import CanvasApiClientFactory, CanvasClient
 from ol_orchestrate.testing import environment, load_definitions
 from ol_sandbox.canvas import CANVAS_SANDBOX_TOKEN
 from ol_sandbox.server import SandboxServer
@@ -166,11 +166,11 @@ def test_export_timeout_fails_with_the_last_state(
     instance: DagsterInstance,
     sandbox: SandboxServer,
     resources: dict[str, Any],
-    canvas_resource: Callable[..., CanvasApiResource],
+    canvas_factory: Callable[..., CanvasApiClientFactory],
 ) -> None:
     sandbox.canvas.export_polls = 10_000
     exports = [a for a in CANVAS_ASSETS if a.key.path[-1] == "content_exports"]
-    quick = {**resources, "canvas_api": canvas_resource(export_timeout_seconds=0.05)}
+    quick = {**resources, "canvas_api": canvas_factory(export_timeout_seconds=0.05)}
     result = materialize(instance, quick, assets=exports)
     assert not result.success
     message = str(result.get_step_failure_events()[0].event_specific_data.error)  # type: ignore[union-attr]

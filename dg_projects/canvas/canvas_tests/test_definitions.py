@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from ol_orchestrate.resources.canvas import CanvasApiClientFactory, CanvasClient
 from ol_orchestrate.testing import (
     assert_matches_snapshot,
     asset_key_lines,
     environment,
     load_definitions,
 )
+from ol_sandbox.canvas import FIRST_COURSE_ID
+from ol_sandbox.server import SandboxServer
 
 SNAPSHOT = Path(__file__).with_name("asset_keys.snapshot")
 TABLES = (
@@ -64,3 +67,21 @@ def test_canvas_resource_per_environment(env: str, base_url: str, secret_path: s
     with environment(env, {"CANVAS_BASE_URL": "https://canvas.example.edu/"}):
         resource = load_definitions("canvas.definitions").resources["canvas_api"]
         assert resource.base_url == "https://canvas.example.edu"
+
+
+def test_the_locations_client_factory_gives_a_working_client(sandbox: SandboxServer) -> None:
+    # The factory exactly as the location binds it in ci: the sandbox's Canvas, the token read from
+    # the local secrets through the secrets resource, the factory's retry settings.
+    with environment("ci", {"OL_SANDBOX_URL": sandbox.url, "CANVAS_BASE_URL": ""}):
+        factory = load_definitions("canvas.definitions").resources["canvas_api"]
+        assert isinstance(factory, CanvasApiClientFactory)
+        sandbox.faults.inject("/sections", "server_error", count=1)
+        with factory.get_client(backoff_initial=0.01) as client:
+            assert isinstance(client, CanvasClient)
+            assert client.base_url == sandbox.canvas_url
+            assert client.max_retries == factory.max_retries == 5
+            course = client.get_course(FIRST_COURSE_ID)
+            sections = list(client.iter_sections(FIRST_COURSE_ID))
+    assert str(course["id"]) == str(FIRST_COURSE_ID)
+    assert len(sections) == len(sandbox.canvas.data.courses[0].sections)
+    assert [r.status for r in sandbox.requests if "/sections" in r.path] == [500, 200]

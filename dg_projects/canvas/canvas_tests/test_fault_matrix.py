@@ -27,7 +27,7 @@ from canvas.partitions import CANVAS_COURSES_NAME
 from canvas.tables import ENROLLMENTS
 from ol_orchestrate.io_managers import FileObjectIOManager, lake_path_for
 from ol_orchestrate.lib.quarantine import quarantine_path_for
-from ol_orchestrate.resources.canvas import CanvasApiResource
+from ol_orchestrate.resources.canvas import CanvasApiClientFactory
 from ol_orchestrate.resources.secrets import SecretsResource
 from ol_orchestrate.testing import (
     FAULT_MATRIX_RECORD_ENV,
@@ -158,7 +158,7 @@ def _materialize(
 ) -> dg.ExecuteInProcessResult:
     instance = DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(CANVAS_COURSES_NAME, [COURSE])
-    api = CanvasApiResource(
+    api = CanvasApiClientFactory(
         secrets=SecretsResource(backend="local"),
         base_url=sandbox.canvas_url,
         secret_path="canvas/api",  # pragma: allowlist secret

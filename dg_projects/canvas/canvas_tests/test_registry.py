@@ -19,7 +19,7 @@ from canvas.registry import (
     build_registry_sensor,
     sort_course_ids,
 )
-from ol_orchestrate.resources.canvas import CanvasApiResource, CanvasClient
+from ol_orchestrate.resources.canvas import CanvasApiClientFactory, CanvasClient
 from ol_orchestrate.testing import load_definitions
 from ol_sandbox.canvas import CANVAS_SANDBOX_TOKEN, FIRST_COURSE_ID
 from ol_sandbox.data import SIZES
@@ -36,7 +36,7 @@ class Registry:
     """A registry under test: change `section` between ticks, the cursor carries over."""
 
     def __init__(
-        self, instance: DagsterInstance, resource: CanvasApiResource, defs: dg.Definitions
+        self, instance: DagsterInstance, resource: CanvasApiClientFactory, defs: dg.Definitions
     ) -> None:
         self.instance = instance
         self.resource = resource
@@ -44,7 +44,7 @@ class Registry:
         self.cursor: str | None = None
         self.section: dict[str, Any] = {"courses": []}
 
-    def tick(self, resource: CanvasApiResource | None = None) -> dg.SensorResult:
+    def tick(self, resource: CanvasApiClientFactory | None = None) -> dg.SensorResult:
         """One sensor tick, applying its partition requests like the daemon (and ol-platform)."""
         registry = CourseRegistry.parse(self.section, default_account_id="1", source="test")
         sensor = build_registry_sensor("test", registry)
@@ -70,9 +70,9 @@ class Registry:
 
 @pytest.fixture
 def registry(
-    lake: Path, instance: DagsterInstance, canvas_resource: Callable[..., CanvasApiResource]
+    lake: Path, instance: DagsterInstance, canvas_factory: Callable[..., CanvasApiClientFactory]
 ) -> Registry:
-    return Registry(instance, canvas_resource(), load_definitions("canvas.definitions"))
+    return Registry(instance, canvas_factory(), load_definitions("canvas.definitions"))
 
 
 def requested(result: dg.SensorResult) -> set[str]:
@@ -176,10 +176,10 @@ def test_explicit_courses_and_filters_combine(
 def test_explicit_registry_needs_no_token(
     registry: Registry,
     sandbox: SandboxServer,
-    canvas_resource: Callable[..., CanvasApiResource],
+    canvas_factory: Callable[..., CanvasApiClientFactory],
 ) -> None:
     registry.section = {"courses": ["10004"]}
-    result = registry.tick(canvas_resource(secret_path="none"))
+    result = registry.tick(canvas_factory(secret_path="none"))
     assert requested(result) == {"10004"}
     assert not [r for r in sandbox.requests if r.path.startswith("/canvas/")]
 

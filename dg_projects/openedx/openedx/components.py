@@ -3,7 +3,7 @@
 Each deployment is one `defs/deployments/<name>/defs.yaml` naming the deployment, its host per
 deployed environment and its refresh cron; this component turns it into the deployment's raw API
 assets (course runs, course blocks, enrollments), its daily tracking-log asset with checks and
-sensor, and the `openedx_<name>` API resource. Adding a deployment is adding one such file.
+sensor, and the `openedx_<name>` API client factory. Adding a deployment is one such file.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pydantic import Field
 from ol_orchestrate.lib.automation import DAILY_API, Cadence
 from ol_orchestrate.lib.definitions import platform_secrets
 from ol_orchestrate.lib.environment import get_settings
-from ol_orchestrate.resources.openedx import OpenEdxApiResource, openedx_resource_key
+from ol_orchestrate.resources.openedx import OpenEdxApiClientFactory, openedx_resource_key
 from openedx.defs.course_blocks import build_course_blocks_asset
 from openedx.defs.course_runs import build_course_runs_asset
 from openedx.defs.enrollments import build_enrollments_asset
@@ -31,7 +31,7 @@ def api_assets(deployment: str, cadence: Cadence = DAILY_API) -> list[dg.AssetsD
 
 
 class OpenEdxDeployment(dg.Component, dg.Model, dg.Resolvable):
-    """The raw assets, tracking logs and API resource of one Open edX deployment."""
+    """The raw assets, tracking logs and API client factory of one Open edX deployment."""
 
     deployment: str = Field(description="Short name: asset keys read openedx/raw/<name>_<table>")
     hosts: dict[str, str] = Field(
@@ -57,7 +57,7 @@ class OpenEdxDeployment(dg.Component, dg.Model, dg.Resolvable):
         name = self.deployment
         cadence = Cadence(cron=self.refresh_cron, max_lag=DAILY_API.max_lag)
         tracking_logs = build_tracking_logs(name, settings)
-        api = OpenEdxApiResource(
+        api = OpenEdxApiClientFactory(
             deployment=name,
             base_url=settings.source_base_url(f"openedx_{name}", self.hosts, f"openedx/{name}"),
             secret_path=settings.secret_path(self.secret_path or f"openedx/{name}/oauth"),

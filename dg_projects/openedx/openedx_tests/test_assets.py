@@ -10,9 +10,13 @@ import pytest
 
 from ol_orchestrate.io_managers import FileObjectIOManager
 from ol_orchestrate.lib.environment import get_settings
-from ol_orchestrate.resources.openedx import OpenEdxApiResource, openedx_resource_key
+from ol_orchestrate.resources.openedx import (
+    OpenEdxApiClientFactory,
+    OpenEdxClient,
+    openedx_resource_key,
+)
 from ol_orchestrate.resources.secrets import SecretsResource
-from ol_orchestrate.testing import environment
+from ol_orchestrate.testing import environment, load_definitions
 from ol_sandbox.data import SIZES, Institution
 from ol_sandbox.faults import FaultConfig
 from ol_sandbox.server import SandboxServer
@@ -41,7 +45,7 @@ def _materialize(lake: Path, *, max_retries: int = 3) -> dg.ExecuteInProcessResu
         api_assets(DEPLOYMENT),
         resources={
             "io_manager": FileObjectIOManager(lake_root=str(lake)),
-            openedx_resource_key(DEPLOYMENT): OpenEdxApiResource(
+            openedx_resource_key(DEPLOYMENT): OpenEdxApiClientFactory(
                 deployment=DEPLOYMENT,
                 base_url=f"{sandbox_url}/openedx/{DEPLOYMENT}",
                 secret_path=f"openedx/{DEPLOYMENT}/oauth",
@@ -56,6 +60,26 @@ def _materialize(lake: Path, *, max_retries: int = 3) -> dg.ExecuteInProcessResu
 
 def _table(lake: Path, name: str):
     return pq.read_table(lake / "raw" / "openedx" / f"{DEPLOYMENT}_{name}" / "data.parquet")
+
+
+def test_the_locations_client_factory_gives_a_working_client(
+    lake: Path, sandbox: SandboxServer
+) -> None:
+    # The factory exactly as the deployment component binds it in ci: the sandbox's LMS, the
+    # OAuth2 client credentials read from the local secrets through the secrets resource.
+    factory = load_definitions("openedx.definitions").resources[openedx_resource_key(DEPLOYMENT)]
+    assert isinstance(factory, OpenEdxApiClientFactory)
+    sandbox.faults.inject("/api/courses/v1/courses", "server_error", count=1)
+    with factory.get_client() as client:
+        assert isinstance(client, OpenEdxClient)
+        assert client.base_url == sandbox.openedx_url(DEPLOYMENT)
+        assert client.max_retries == factory.max_retries == 5
+        runs = list(client.iter_course_runs())
+    assert sorted(run["id"] for run in runs) == sorted(
+        c.course_id for c in INSTITUTION.deployment(DEPLOYMENT).course_runs
+    )
+    courses = [r.status for r in sandbox.requests if "/api/courses/v1/courses" in r.path]
+    assert courses[:2] == [500, 200]
 
 
 def test_assets_land_every_course_block_and_enrollment(lake: Path) -> None:

@@ -25,7 +25,7 @@ from ol_orchestrate.io_managers import FileObjectIOManager, lake_path_for
 from ol_orchestrate.lib.quarantine import quarantine_path_for
 from ol_orchestrate.resources.openedx import (
     ENROLLMENTS,
-    OpenEdxApiResource,
+    OpenEdxApiClientFactory,
     openedx_resource_key,
 )
 from ol_orchestrate.resources.secrets import SecretsResource
@@ -161,7 +161,7 @@ def _materialize(sandbox: SandboxServer, lake: Path) -> dg.ExecuteInProcessResul
             api_assets(DEPLOYMENT),
             resources={
                 "io_manager": FileObjectIOManager(lake_root=str(lake)),
-                openedx_resource_key(DEPLOYMENT): OpenEdxApiResource(
+                openedx_resource_key(DEPLOYMENT): OpenEdxApiClientFactory(
                     deployment=DEPLOYMENT,
                     base_url=sandbox.openedx_url(DEPLOYMENT),
                     secret_path=f"openedx/{DEPLOYMENT}/oauth",

@@ -18,7 +18,7 @@ from ol_orchestrate.io_managers import lake_path_for, write_bytes_atomic
 from ol_orchestrate.lib.automation import raw_asset_automation
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.quarantine import land_rows
-from ol_orchestrate.resources.canvas import CanvasApiResource, imscc_content_hash
+from ol_orchestrate.resources.canvas import CanvasApiClientFactory, imscc_content_hash
 
 EXPORTS_KEY = ("canvas", "raw", "course_exports")
 
@@ -43,11 +43,13 @@ def export_path(lake_root: str, course_id: str, content_hash: str) -> UPath:
     ),
     **raw_asset_automation(CANVAS_CADENCE),
 )
-def content_exports(context: dg.AssetExecutionContext, canvas_api: CanvasApiResource) -> pa.Table:
+def content_exports(
+    context: dg.AssetExecutionContext, canvas_api: CanvasApiClientFactory
+) -> pa.Table:
     course_id = context.partition_key
     lake_root = get_settings().lake_root
     retrieved_at = retrieved_now()
-    with canvas_api.client() as client:
+    with canvas_api.get_client() as client:
         completed = client.export_course(
             course_id,
             timeout_s=canvas_api.export_timeout_seconds,

@@ -9,6 +9,7 @@ from ol_orchestrate.lib.quarantine import land_rows
 from ol_orchestrate.lib.raw_tables import retrieved_now
 from ol_orchestrate.resources.openedx import (
     COURSE_RUNS_SCHEMA,
+    OpenEdxApiClientFactory,
     course_run_rows,
     openedx_resource_key,
 )
@@ -35,7 +36,8 @@ def build_course_runs_asset(deployment: str, cadence: Cadence) -> dg.AssetsDefin
     )
     def course_runs(context: dg.AssetExecutionContext) -> pa.Table:
         retrieved_at = retrieved_now()
-        with getattr(context.resources, api_key).client() as client:
+        api: OpenEdxApiClientFactory = getattr(context.resources, api_key)
+        with api.get_client() as client:
             courses = list(client.iter_course_runs())
         rows = course_run_rows(deployment, courses, retrieved_at)
         context.add_output_metadata({"courses_listed": len(courses)})

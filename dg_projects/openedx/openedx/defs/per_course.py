@@ -14,7 +14,11 @@ from ol_orchestrate.lib.automation import Cadence, raw_asset_automation
 from ol_orchestrate.lib.environment import get_settings
 from ol_orchestrate.lib.quarantine import land_rows
 from ol_orchestrate.lib.raw_tables import retrieved_now
-from ol_orchestrate.resources.openedx import OpenEdxClient, openedx_resource_key
+from ol_orchestrate.resources.openedx import (
+    OpenEdxApiClientFactory,
+    OpenEdxClient,
+    openedx_resource_key,
+)
 from openedx.defs.course_runs import course_runs_key
 
 # (client, deployment, course_id, retrieved_at) -> the rows of one course run
@@ -46,7 +50,8 @@ def build_per_course_asset(
     def per_course(context: dg.AssetExecutionContext, course_runs: pa.Table) -> pa.Table:
         retrieved_at = retrieved_now()
         rows: list[dict[str, Any]] = []
-        with getattr(context.resources, api_key).client() as client:
+        api: OpenEdxApiClientFactory = getattr(context.resources, api_key)
+        with api.get_client() as client:
             for course_id in course_runs.column("course_id").to_pylist():
                 rows.extend(fetch_rows(client, deployment, course_id, retrieved_at))
         context.add_output_metadata({"courses": course_runs.num_rows})

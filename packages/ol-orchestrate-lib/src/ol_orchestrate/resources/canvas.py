@@ -1,4 +1,4 @@
-"""Canvas LMS REST API client, its Dagster resource and the content hash of course exports.
+"""Canvas LMS REST API client, its client factory resource and the content hash of exports.
 
 Canvas throttles with a per-token leaky bucket and answers a full bucket with
 `403 Forbidden (Rate Limit Exceeded)` rather than 429, so `CanvasClient` teaches the shared
@@ -463,12 +463,12 @@ def imscc_content_hash(data: bytes) -> str:
 # -- Dagster resource --------------------------------------------------------------------------
 
 
-class CanvasApiResource(dg.ConfigurableResource):
-    """API access to one Canvas instance.
+class CanvasApiClientFactory(dg.ConfigurableResource):
+    """Builds `CanvasClient`s for one Canvas instance.
 
     The canvas location configures `base_url` and `secret_path` (the secret holding the API
-    `token`) for its environment; the token is read only when a client is built, never at load
-    time.
+    `token`) for its environment; the token is read from the secrets resource only when
+    `get_client()` builds a client, never at load time.
     """
 
     secrets: SecretsResource
@@ -483,7 +483,8 @@ class CanvasApiResource(dg.ConfigurableResource):
     export_timeout_seconds: float = 3600.0
     export_poll_interval_seconds: float = 10.0
 
-    def client(self, **overrides: Any) -> CanvasClient:
+    def get_client(self, **overrides: Any) -> CanvasClient:
+        """A client with this resource's retry, paging and throttling settings (`overrides` win)."""
         token = self.secrets.get_secret_value(self.secret_path, "token")
         kwargs: dict[str, Any] = {
             "per_page": self.per_page,

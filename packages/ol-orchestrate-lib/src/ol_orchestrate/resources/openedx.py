@@ -288,12 +288,12 @@ def enrollment_rows(
 # -- Dagster resource --------------------------------------------------------------------------
 
 
-class OpenEdxApiResource(dg.ConfigurableResource):
-    """API access to one Open edX deployment.
+class OpenEdxApiClientFactory(dg.ConfigurableResource):
+    """Builds `OpenEdxClient`s for one Open edX deployment.
 
     The openedx location configures one per deployment (its `base_url` and the `secret_path`
-    of its OAuth2 client credentials for this environment); the secret is read only when an
-    asset asks for a client, never at load time.
+    of its OAuth2 client credentials for this environment); the secret is read from the secrets
+    resource only when `get_client()` builds a client, never at load time.
     """
 
     deployment: str
@@ -304,7 +304,8 @@ class OpenEdxApiResource(dg.ConfigurableResource):
     backoff_initial: float = 0.5
     timeout: float = 30.0
 
-    def client(self) -> OpenEdxClient:
+    def get_client(self) -> OpenEdxClient:
+        """A client authenticated with the deployment's OAuth2 client credentials."""
         credentials = self.secrets.get_secret(self.secret_path)
         return OpenEdxClient.from_credentials(
             self.base_url,
@@ -316,5 +317,5 @@ class OpenEdxApiResource(dg.ConfigurableResource):
 
 
 def openedx_resource_key(deployment: str) -> str:
-    """The resource key under which a code location binds a deployment's `OpenEdxApiResource`."""
+    """The resource key a code location binds a deployment's `OpenEdxApiClientFactory` to."""
     return f"openedx_{deployment}"
