@@ -4,14 +4,17 @@ Why it is built this way: a day of tracking logs is millions of JSON lines, and 
 one in Python is the bottleneck. A reader thread decompresses (ISA-L) and cuts the input into
 chunks of complete lines -- exact line numbers, an XXH3 id per line, bounded memory -- handed over
 as Arrow arrays without copying the text. DuckDB then does the per-line work over each chunk in
-vectorized C++ on every core: strips syslog headers, validates and parses the JSON once, pulls
-the fields (from `context` and `event` too), decodes `event` when it is a JSON-encoded string,
-casts timestamps and picks course and block candidates. Only rare odd lines (invalid JSON,
-`context` as a JSON string, invalid UTF-8) go through Python, which rejects them with a reason or
-repairs them into the common shape and sends them through the same SQL, so every column has one
-definition. Course and block keys are parsed by `edx-opaque-keys` once per distinct value. A
-writer thread streams events and rejects into temporary Parquet files (one row group per chunk)
-that replace the targets only once every line is accounted for.
+vectorized C++, two chunks at a time so both cores stay busy: strips syslog headers, validates and
+parses the JSON once, pulls the fields (from `context` and `event` too), decodes `event` when it
+is a JSON-encoded string, casts timestamps, drops zero-width characters from types and names and
+picks course and block candidates. Only rare odd lines (invalid JSON, `context` as a JSON string,
+invalid UTF-8) go through Python, which rejects them with a reason or repairs them into the common
+shape and sends them through the same SQL, so every column has one definition; bad rows are cut
+out and repaired rows put back with zero-copy slices, never a sort or a copy of the chunk. Course
+and block keys are parsed by `edx-opaque-keys` once per distinct value. A writer thread streams
+events and rejects into temporary Parquet files (one row group per chunk) that replace the targets
+only once every line is accounted for. (DuckDB's own Parquet writer was measured too: it costs
+more CPU than the Arrow export plus pyarrow's writer, and cannot append chunks to one file.)
 """
 
 from __future__ import annotations
@@ -75,7 +78,8 @@ PARQUET_COMPRESSION = "zstd"
 # The normalizer's DuckDB memory limit. A chunk whose JSON needs more is normalized in halves (see
 # `_ChunkNormalizer._run`), so this bounds memory without failing on large events.
 DUCKDB_MEMORY_LIMIT = "1GB"
-_QUEUE_DEPTH = 2  # chunks read ahead of the one being normalized: bounds memory
+_QUEUE_DEPTH = 2  # chunks read, or encoded, ahead of the one being shaped: bounds memory
+_SQL_AHEAD = 2  # chunks whose SQL runs (at once) while the one before them is shaped
 _BATCH_ROWS = 8192
 # Columns with few distinct values per row group; dictionary-encoding the others (ids, payloads,
 # sessions) costs time and saves nothing.
@@ -88,7 +92,8 @@ _DICTIONARY_COLUMNS = frozenset(
 )  # fmt: skip
 _ODD = "odd"  # internal: the line needs the Python path
 
-_ZERO_WIDTH_TABLE = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
+# Zero-width characters dropped from event types and names (SQL `translate` deletes them).
+_ZERO_WIDTH = "".join(map(chr, (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)))
 # A course id in a URL: the classic LMS `/courses/<id>/...` and the learning MFE `/course/<id>/...`.
 _COURSE_IN_URL = (
     r"/courses?/((?:course-v1|ccx-v1)(?::|%3A)[^/?#&\s\"]+|[^/?#&\s\"]+/[^/?#&\s\"]+/[^/?#&\s\"]+)"
@@ -123,9 +128,13 @@ _LINES_SOURCE = """(
             WHEN strpos(raw, '{') > 0 THEN substr(raw, strpos(raw, '{')) END AS body
     FROM lines
 )"""
-_MACROS = """
+_MACROS = f"""
 CREATE MACRO is_usage_key(x) AS starts_with(x, 'block-v1:') OR starts_with(x, 'asset-v1:')
     OR starts_with(x, 'i4x://') OR starts_with(x, 'block-v1%3A') OR starts_with(x, 'asset-v1%3A');
+-- `translate` costs a character-by-character rewrite; `contains` finds the rare value it changes.
+CREATE MACRO without_zero_width(x) AS CASE
+    WHEN {" OR ".join(f"contains(x, {_sql_literal(c)})" for c in _ZERO_WIDTH)}
+    THEN translate(x, {_sql_literal(_ZERO_WIDTH)}, '') ELSE x END;
 """
 # Repaired odd lines: `line_number`, `raw`, `event_id`, `body` (the repaired JSON), `repaired`.
 _REPAIRED_SOURCE = "repaired_lines"
@@ -162,7 +171,9 @@ WITH parsed AS (
              '$.course_id']) AS ex,
         try_cast(j.time AS TIMESTAMPTZ) AS ts,
         -- Server events of page views are logged with the URL path as their type.
-        CASE WHEN starts_with(j.event_type, '/') THEN j.event_type END AS url_event_type
+        CASE WHEN starts_with(j.event_type, '/') THEN j.event_type END AS url_event_type,
+        without_zero_width(j.event_type) AS clean_type,
+        without_zero_width(j.name) AS clean_name
     FROM events
 )
 SELECT
@@ -176,10 +187,13 @@ SELECT
         WHEN NOT repaired AND context_is_string THEN '{_ODD}'
         WHEN j.event_type IS NULL OR j.event_type = '' THEN '{REASON_MISSING_EVENT_TYPE}'
         WHEN ts IS NULL THEN '{REASON_INVALID_TIME}'
+        -- A type made only of zero-width characters is no type.
+        WHEN clean_type = '' THEN '{REASON_MISSING_EVENT_TYPE}'
     END AS reason,
     event_id,
-    j.event_type AS event_type,
-    j.name AS event_name,
+    clean_type AS event_type,
+    -- The name only where it says more than the type.
+    CASE WHEN clean_name <> clean_type AND clean_name <> '' THEN clean_name END AS event_name,
     j.event_source AS event_source,
     ts AS event_time,
     coalesce(j.username, cx[6]) AS username,
@@ -411,6 +425,8 @@ class _PreparedChunk:
     count: int
     source: pa.Table
     rejects: list[tuple[int, str, str, int]]  # (line_number, reason, raw_line, raw_bytes)
+    # The SQL's result over `source`, when it was started ahead (see `normalize_files`).
+    parsed: Future[pa.Table] | None = None
 
 
 def _prepare(item: LineChunk | RejectedLine) -> _PreparedChunk:
@@ -499,21 +515,45 @@ class _ChunkNormalizer:
 
     def __init__(self, source_name: str | None) -> None:
         self.source_name = source_name
-        self.connection = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1)})
+        # `_SQL_AHEAD` chunks' SQL runs at once: each gets its share of the cores (on two cores,
+        # two single-threaded queries use less CPU than two-threaded ones, and overlap as well).
+        threads = max((os.cpu_count() or 1) // _SQL_AHEAD, 1)
+        self.connection = duckdb.connect(config={"threads": threads})
         self.connection.execute("SET TimeZone = 'UTC'")
         self.connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         self.connection.execute(_MACROS)
+        # One cursor (a connection to the same database: one memory limit, one thread pool) per
+        # thread, so the SQL of several chunks can run at once.
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
 
     def close(self) -> None:
+        for cursor in self._cursors:
+            cursor.close()
         self.connection.close()
 
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._cursors_lock:
+                cursor = self.connection.cursor()
+                self._cursors.append(cursor)
+            self._local.cursor = cursor
+        return cursor
+
     def _query(self, name: str, table: pa.Table, source_sql: str) -> pa.Table:
-        self.connection.register(name, table)
+        cursor = self._cursor()
+        cursor.register(name, table)
         try:
             sql = _NORMALIZE_SQL.replace("{source}", source_sql)
-            return self.connection.sql(sql).to_arrow_table()
+            return cursor.sql(sql).to_arrow_table()
         finally:
-            self.connection.unregister(name)
+            cursor.unregister(name)
+
+    def parse(self, prepared: _PreparedChunk) -> pa.Table:
+        """The SQL over a chunk's lines (`normalize` runs it unless it was started ahead)."""
+        return self._run("lines", prepared.source, _LINES_SOURCE)
 
     def _run(self, name: str, table: pa.Table, source_sql: str) -> pa.Table:
         """The SQL over `table`; when DuckDB runs out of memory (parsing large, densely nested
@@ -548,27 +588,19 @@ class _ChunkNormalizer:
         if not prepared.source.num_rows:  # every line already quarantined: no SQL to run
             rejects.sort()
             return NORMALIZED_SCHEMA.empty_table(), self._rejects(rejects, prepared.source_file)
-        result = self._run("lines", prepared.source, _LINES_SOURCE)
-        odd_mask = pc.fill_null(pc.equal(result.column("reason"), _ODD), False)
-        if pc.any(odd_mask).as_py():
-            result = self._repair(prepared, result, odd_mask, rejects)
-        event_type = map_distinct(result.column("event_type"), _strip_zero_width)
-        # A type made only of zero-width characters is no type.
-        no_type = pc.and_kleene(pc.is_null(result.column("reason")), pc.equal(event_type, ""))
-        reason = pc.if_else(no_type, REASON_MISSING_EVENT_TYPE, result.column("reason"))
-        result = result.set_column(
-            result.schema.get_field_index("event_type"), "event_type", event_type
-        )
-        is_event = pc.is_null(reason)
-        if reason.null_count < len(reason):
-            not_events = result.filter(pc.invert(is_event))
-            numbers = not_events.column("line_number").to_pylist()
+        result = prepared.parsed.result() if prepared.parsed else self.parse(prepared)
+        odd = _positions(pc.equal(result.column("reason"), _ODD))
+        if odd:
+            result = self._repair(prepared, result, odd, rejects)
+        not_events = _positions(pc.is_valid(result.column("reason")))
+        if not_events:
+            # Only the small columns: `take` on a chunked string column copies all of it.
+            quarantined = result.select(["line_number", "reason"]).take(not_events)
+            numbers = quarantined.column("line_number").to_pylist()
             texts = _raw_lines(prepared.source, numbers)
-            for number, why in zip(
-                numbers, reason.filter(pc.invert(is_event)).to_pylist(), strict=True
-            ):
+            for number, why in zip(numbers, quarantined.column("reason").to_pylist(), strict=True):
                 rejects.append((number, why, texts[number], len(texts[number].encode("utf-8"))))
-            result = result.filter(is_event)
+            result = _without_rows(result, not_events)
         rejects.sort()
         return (
             self._events(result, prepared.source_file),
@@ -579,15 +611,16 @@ class _ChunkNormalizer:
         self,
         prepared: _PreparedChunk,
         result: pa.Table,
-        odd_mask: pa.Array,
+        odd: list[int],
         rejects: list[tuple[int, str, str, int]],
     ) -> pa.Table:
-        """Odd lines through Python: rejected with a reason, or repaired and run through SQL."""
-        odd = result.filter(odd_mask)
-        numbers = odd.column("line_number").to_pylist()
+        """Odd lines through Python: rejected with a reason, or repaired and run through SQL
+        again; the repaired rows take the odd rows' places, so the result stays in line order."""
+        odd_rows = result.select(["line_number", "event_id"]).take(odd)
+        numbers = odd_rows.column("line_number").to_pylist()
         texts = _raw_lines(prepared.source, numbers)
         repaired: dict[str, list[Any]] = {"line_number": [], "raw": [], "event_id": [], "body": []}
-        for number, event_id in zip(numbers, odd.column("event_id").to_pylist(), strict=True):
+        for number, event_id in zip(numbers, odd_rows.column("event_id").to_pylist(), strict=True):
             text = texts[number]
             reason, fixed = classify_odd_line(text)
             if reason is not None or fixed is None:
@@ -595,9 +628,8 @@ class _ChunkNormalizer:
                 continue
             for name, value in zip(repaired, (number, text, event_id, fixed), strict=True):
                 repaired[name].append(value)
-        kept = result.filter(pc.invert(odd_mask))
         if not repaired["line_number"]:
-            return kept
+            return _without_rows(result, odd)
         source = pa.table(
             {
                 "line_number": pa.array(repaired["line_number"], pa.int64()),
@@ -607,19 +639,28 @@ class _ChunkNormalizer:
                 "repaired": pa.repeat(True, len(repaired["line_number"])),
             }
         )
-        second = self._run(_REPAIRED_SOURCE, source, _REPAIRED_SOURCE)
-        return pa.concat_tables([kept, second.cast(kept.schema)]).sort_by("line_number")
+        second = self._run(_REPAIRED_SOURCE, source, _REPAIRED_SOURCE).cast(result.schema)
+        again = dict(
+            zip(second.column("line_number").to_pylist(), range(second.num_rows), strict=True)
+        )
+        pieces, start = [], 0
+        for index, number in zip(odd, numbers, strict=True):
+            pieces.append(result.slice(start, index - start))
+            if number in again:
+                pieces.append(second.slice(again[number], 1))
+            start = index + 1
+        pieces.append(result.slice(start))
+        return pa.concat_tables(pieces)
 
     def _events(self, rows: pa.Table, source_file: str) -> pa.Table:
+        """The event rows as `NORMALIZED_SCHEMA`: keys parsed, without copying the other columns."""
         n = rows.num_rows
         course_key, key_org = course_keys_and_orgs(rows.column("course_candidate"))
-        name = map_distinct(rows.column("event_name"), _strip_zero_width)
-        differs = pc.and_(pc.not_equal(name, rows.column("event_type")), pc.not_equal(name, ""))
+        org_logged = rows.column("org_logged").combine_chunks()
         columns: dict[str, Any] = {
             "course_key": course_key,
-            "org_id": pc.coalesce(rows.column("org_logged"), key_org),
+            "org_id": pc.coalesce(org_logged, key_org),
             "block_key": map_distinct(rows.column("block_candidate"), normalize_block_key),
-            "event_name": pc.if_else(differs, name, pa.scalar(None, pa.string())),
             "source_name": pa.repeat(pa.scalar(self.source_name, pa.string()), n),
             "source_file": pa.repeat(pa.scalar(source_file, pa.string()), n),
         }
@@ -643,9 +684,28 @@ class _ChunkNormalizer:
         )
 
 
-def _strip_zero_width(value: str | None) -> str | None:
-    # Zero-width characters are not ASCII: most values need no work.
-    return value.translate(_ZERO_WIDTH_TABLE) if value and not value.isascii() else value
+def _positions(mask: pa.ChunkedArray | pa.Array) -> list[int]:
+    """The row indices where `mask` is true (null counts as false)."""
+    if not pc.any(mask).as_py():
+        return []
+    return list(pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist())
+
+
+def _without_rows(table: pa.Table, positions: list[int]) -> pa.Table:
+    """`table` without the rows at `positions` (sorted). A few rows (the usual case: a few bad
+    lines in a chunk) are cut out with zero-copy slices; many with a filter."""
+    if len(positions) * 64 > table.num_rows:
+        drop = pc.is_in(
+            pa.array(range(table.num_rows), pa.int64()), pa.array(positions, pa.int64())
+        )
+        return table.filter(pc.invert(drop))
+    pieces, start = [], 0
+    for index in positions:
+        if index > start:
+            pieces.append(table.slice(start, index - start))
+        start = index + 1
+    pieces.append(table.slice(start))
+    return pa.concat_tables(pieces)
 
 
 def _raw_lines(source: pa.Table, numbers: list[int]) -> dict[int, str]:
@@ -672,12 +732,10 @@ def _write_both(
     rejects_file.write(rejects)
 
 
-def _as_type(values: Any, type_: pa.DataType) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    if values.type != type_:
-        values = values.cast(type_)
-    return values
+def _as_type(values: Any, type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    # DuckDB's Arrow types are the schema's already: a cast here is the rare exception (a column
+    # of the too-large-to-parse row); chunks are kept as they come (no copy).
+    return values if values.type == type_ else values.cast(type_)
 
 
 # -- the public entry point ------------------------------------------------------------------------
@@ -724,28 +782,47 @@ def normalize_files(
     events_file = _AtomicParquet(_upath(output), NORMALIZED_SCHEMA)
     rejects_file = _AtomicParquet(_upath(quarantine_output), QUARANTINE_SCHEMA)
     normalizer = _ChunkNormalizer(source_name)
-    # Parquet encoding runs in its own thread (pyarrow releases the GIL), overlapping the SQL of
-    # the next chunk; at most `_QUEUE_DEPTH` chunks wait to be written.
+    # Three overlapping stages besides the reader thread: the SQL of the next `_SQL_AHEAD` chunks
+    # runs in their own threads (DuckDB releases the GIL) while this thread shapes the current
+    # chunk, and Parquet encoding runs in its own thread (pyarrow releases the GIL). Chunks are
+    # shaped and written in order; at most `_QUEUE_DEPTH` wait to be written.
     writes: deque[Future[None]] = deque()
+    ahead: deque[_PreparedChunk] = deque()
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracking-log-writer") as pool:
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracking-log-writer") as pool,
+            ThreadPoolExecutor(
+                max_workers=_SQL_AHEAD, thread_name_prefix="tracking-log-sql"
+            ) as sql,
+        ):
+
+            def shape_and_write(prepared: _PreparedChunk) -> None:
+                events, rejects = normalizer.normalize(prepared)
+                summary.lines_read += prepared.count
+                summary.events_written += events.num_rows
+                while len(writes) >= _QUEUE_DEPTH:
+                    writes.popleft().result()
+                writes.append(pool.submit(_write_both, events_file, events, rejects_file, rejects))
+                if rejects.num_rows:
+                    reasons.update(rejects.column("reason").to_pylist())
+                if events.num_rows:
+                    counts = pc.value_counts(events.column("event_type")).to_pylist()
+                    for item in counts:
+                        event_types[item["values"]] += item["counts"]
+
             try:
                 for prepared in _read_ahead(inputs, chunk_bytes, chunk_lines, max_line_bytes):
-                    events, rejects = normalizer.normalize(prepared)
-                    summary.lines_read += prepared.count
-                    summary.events_written += events.num_rows
-                    while len(writes) >= _QUEUE_DEPTH:
-                        writes.popleft().result()
-                    writes.append(
-                        pool.submit(_write_both, events_file, events, rejects_file, rejects)
-                    )
-                    if rejects.num_rows:
-                        reasons.update(rejects.column("reason").to_pylist())
-                    if events.num_rows:
-                        counts = pc.value_counts(events.column("event_type")).to_pylist()
-                        for item in counts:
-                            event_types[item["values"]] += item["counts"]
+                    if prepared.source.num_rows:
+                        prepared.parsed = sql.submit(normalizer.parse, prepared)
+                    ahead.append(prepared)
+                    if len(ahead) > _SQL_AHEAD:
+                        shape_and_write(ahead.popleft())
+                while ahead:
+                    shape_and_write(ahead.popleft())
             finally:
+                for prepared in ahead:  # after a failure: SQL not yet started is not run
+                    if prepared.parsed is not None:
+                        prepared.parsed.cancel()
                 while writes:
                     writes.popleft().result()
         if summary.lines_read != summary.events_written + sum(reasons.values()):

@@ -288,9 +288,11 @@ def iter_line_chunks(
     # The first chunks are small so the pipeline fills quickly; then they double to `chunk_bytes`.
     target = min(chunk_bytes, FIRST_CHUNK_BYTES)
 
-    def lines(data: bytes, stop: int) -> Iterator[LineChunk | RejectedLine]:
+    def lines(
+        data: bytes, stop: int, most_lines: int = chunk_lines
+    ) -> Iterator[LineChunk | RejectedLine]:
         nonlocal next_line
-        for item in _split_lines(source_file, next_line, data, stop, chunk_lines, max_line_bytes):
+        for item in _split_lines(source_file, next_line, data, stop, most_lines, max_line_bytes):
             next_line += item.count
             yield item
 
@@ -346,7 +348,12 @@ def iter_line_chunks(
     if data:
         if not data.endswith(b"\n"):
             data += b"\n"
-        yield from lines(data, len(data))
+        # The end of the file, when large, in two halves: the consumer normalizes chunks two at a
+        # time, so the last one does not run alone while a core idles.
+        most_lines = chunk_lines
+        if len(data) > FIRST_CHUNK_BYTES:
+            most_lines = min(chunk_lines, (data.count(b"\n") + 1) // 2)
+        yield from lines(data, len(data), most_lines)
 
 
 def _line_ends(data: bytes, stop: int) -> array.array[int]:
