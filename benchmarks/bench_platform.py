@@ -1,6 +1,7 @@
 """Platform benchmark: code-location load time and end-to-end materialize wall time.
 
-    uv run python benchmarks/bench_platform.py [--repeat 3] [--sizes small,default]
+    uv run python benchmarks/bench_platform.py [--repeat 3] [--sizes small,default,default:365]
+        [--skip-load] [--skip-prepare] [--skip-materialize]
 
 Everything is measured in this run, on this machine, so the ratios are comparable even on a
 noisy machine:
@@ -11,8 +12,10 @@ noisy machine:
 - preparing an unchanged dbt project: `ensure_manifest` (fingerprint) against dagster-dbt's
   default `DbtProject` preparer (`dbt parse`, what its `prepare_if_dev()` runs on every load
   under `dagster dev`), on a scratch copy of the project;
-- `ol-platform materialize` wall time at two sandbox sizes, first (cold) and second (warm) run,
-  so cost growth with data size and the benefit of the warm run are visible.
+- `ol-platform materialize` wall time per profile (a sandbox size, or `size:days` such as
+  `default:365`), first (cold) and second (warm) run, with the tracking-log events written, the
+  cold time per event and the peak memory of the command's process tree, so cost growth with data
+  size and the benefit of the warm run are visible.
 """
 
 from __future__ import annotations
@@ -115,40 +118,98 @@ def bench_prepare(repeat: int, env: dict[str, str]) -> None:
     )
 
 
-def _materialize(size: str, env: dict[str, str]) -> float:
+# Runs `ol-platform materialize` as a child and reports the peak memory of its process tree
+# (RUSAGE_CHILDREN of this wrapper: the command and the dbt processes it waited for).
+_WRAPPER = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "print('maxrss_kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(code)"
+)
+
+
+def _materialize(profile: str, env: dict[str, str], *, before: bool = False) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one `materialize` of `profile` (`size` or
+    `size:days`); `before`: with issue 16's run-cost changes switched off
+    (`benchmarks/materialize_as_before.py`)."""
+    size, _, days = profile.partition(":")
+    command = (
+        [sys.executable, str(ROOT / "benchmarks" / "materialize_as_before.py"), "--size", size]
+        if before
+        else [sys.executable, "-m", "ol_platform.cli", "materialize", "--size", size]
+    )
+    if days:
+        command += ["--days", days]
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "ol_platform.cli", "materialize", "--size", size],
+    completed = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *command],
         env=env,
         cwd=ROOT,
-        check=True,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    if completed.returncode != 0:
+        sys.exit(f"materialize {profile} failed:\n{completed.stderr[-3000:]}")
+    maxrss = int(completed.stderr.rsplit("maxrss_kb", 1)[1].split()[0])
+    return seconds, maxrss
 
 
-def bench_materialize(sizes: list[str], env: dict[str, str]) -> None:
-    print("== ol-platform materialize wall time (fresh data folder per size) ==")
+def _tracking_log_events(data_dir: str) -> int:
+    """Events the tracking-log assets wrote (every deployment's days), from the Parquet footers."""
+    import pyarrow.parquet as pq
+
+    files = Path(data_dir, "lake", "raw").glob("*/*_tracking_logs/dt=*/data.parquet")
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in files)
+
+
+def bench_materialize(profiles: list[str], env: dict[str, str], *, before: bool = False) -> None:
+    print("== ol-platform materialize wall time (fresh data folder per profile) ==")
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
     first_cold = None
-    for size in sizes:
-        with tempfile.TemporaryDirectory(prefix=f"ol-bench-{size}-") as data_dir:
-            run_env = {**env, "OL_DATA_DIR": data_dir}
-            cold = _materialize(size, run_env)
-            warm = _materialize(size, run_env)
-        first_cold = first_cold or cold
-        verdict = "ok" if cold <= 60 or size != "default" else "OVER TARGET (60s)"
-        print(
-            f"{'materialize --size ' + size:<40} cold {cold:6.1f}s  warm {warm:6.1f}s  "
-            f"cold vs {sizes[0]}: {cold / first_cold:4.2f}x  {verdict}"
-        )
+    variants = [True, False] if before else [False]
+    for profile in profiles:
+        for as_before in variants:
+            prefix = f"ol-bench-{profile.replace(':', '-')}-"
+            with tempfile.TemporaryDirectory(prefix=prefix) as data:
+                run_env = {**env, "OL_DATA_DIR": data}
+                cold, cold_rss = _materialize(profile, run_env, before=as_before)
+                events = _tracking_log_events(data)
+                warm, warm_rss = _materialize(profile, run_env, before=as_before)
+            label = f"{'baseline' if as_before else 'project'} {profile}"
+            if not as_before:
+                first_cold = first_cold or cold
+            target = {"default": 60.0}.get(profile)
+            verdict = (
+                ""
+                if target is None or as_before
+                else ("ok" if cold <= target else "OVER TARGET (60s)")
+            )
+            per_event = f"{cold / events * 1e6:7.1f} us/event" if events else ""
+            growth = f"cold vs {profiles[0]}: {cold / first_cold:5.2f}x" if first_cold else ""
+            print(
+                f"{label:<34} cold {cold:7.1f}s  warm {warm:6.1f}s  {growth}  "
+                f"events {events:>9,} {per_event}  "
+                f"peak RSS {max(cold_rss, warm_rss) / 1024:6.0f} MiB  {verdict}"
+            )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--sizes", default="small,default")
+    parser.add_argument(
+        "--sizes",
+        default="small,default",
+        help="materialize profiles: a sandbox size, or size:days (e.g. default:365)",
+    )
     parser.add_argument("--skip-materialize", action="store_true")
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="also materialize each profile with issue 16's run-cost changes switched off",
+    )
     parser.add_argument("--skip-prepare", action="store_true")
     args = parser.parse_args()
     env = {**os.environ, "DAGSTER_ENV": "dev"}
@@ -157,11 +218,12 @@ def main() -> None:
     # The manifest is prepared once, as in CI and the image build; loads must not parse dbt.
     prepare = [sys.executable, "-m", "ol_platform.cli", "prepare"]
     subprocess.run(prepare, env=env, cwd=ROOT, check=True)
-    bench_load(args.repeat, env)
+    if not args.skip_load:
+        bench_load(args.repeat, env)
     if not args.skip_prepare:
         bench_prepare(args.repeat, env)
     if not args.skip_materialize:
-        bench_materialize(args.sizes.split(","), env)
+        bench_materialize(args.sizes.split(","), env, before=args.before)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Shared fixtures of the lakehouse tests: the prepared dbt manifest of the workspace's project."""
+"""Shared fixtures of the lakehouse tests: the prepared dbt manifest of the workspace's project and
+the prepared Airbyte workspace state (against a sandbox, as `ol-platform prepare` does)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,29 @@ def prepared_manifest(dev_project: LakehouseDbtProject) -> dict[str, Any]:
         settings = load_settings({"DAGSTER_ENV": "dev"})
     ensure_manifest(settings.dbt_project_dir, settings.dbt_target, env=dbt_env(settings))
     return load_manifest_or_explain(dev_project.project_dir)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prepared_airbyte_state() -> None:
+    """Refresh the location's local Airbyte state against a sandbox (a no-op write when unchanged),
+    so the dev/ci graph holds the sandbox's connections whatever ran before."""
+    from ol_orchestrate.lib.environment import environ_overrides, reset_settings_cache
+    from ol_platform.defs_state import refresh_defs_state
+    from ol_platform.locations import discover_locations
+    from ol_sandbox.data import Institution
+    from ol_sandbox.server import SandboxServer
+
+    settings = load_settings({"DAGSTER_ENV": "dev"})
+    lakehouse = [loc for loc in discover_locations(settings.repo_root) if loc.name == "lakehouse"]
+    with (
+        SandboxServer(Institution.from_size("small"), delivery_bucket=False) as sandbox,
+        environ_overrides({"DAGSTER_ENV": "dev", "OL_SANDBOX_URL": sandbox.url}),
+    ):
+        reset_settings_cache()
+        try:
+            refresh_defs_state(lakehouse)
+        finally:
+            reset_settings_cache()
 
 
 @pytest.fixture(scope="session")

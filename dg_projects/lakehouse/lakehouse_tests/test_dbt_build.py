@@ -23,6 +23,7 @@ import pytest
 
 from lakehouse.dbt_project import LakehouseDbtProject
 from lakehouse.defs.dbt import DbtBuildConfig, build_dbt_assets
+from ol_orchestrate.io_managers import CONTENT_HASH_METADATA_KEY
 
 RETRIEVED_AT = "2025-03-01T06:00:00Z"
 COURSES = {
@@ -181,3 +182,48 @@ def test_dbt_build_materializes_models_and_runs_tests(
             "select openedx_deployment, count(*) from marts.dim_openedx__course_run group by 1"
         ).fetchall()
     assert dict(runs) == {name: len(courses) for name, courses in COURSES.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("clean_dbt_target")
+def test_a_whole_build_rebuilds_only_what_a_changed_raw_table_feeds(
+    tmp_path: Path, dev_project: LakehouseDbtProject, prepared_manifest: dict[str, Any]
+) -> None:
+    """lakehouse.dbt_inputs: nothing changed, no dbt; one raw table changed, its models only."""
+    lake, warehouse = tmp_path / "lake", tmp_path / "db" / "warehouse.duckdb"
+    write_raw_lake(lake)
+    project = dataclasses.replace(
+        dev_project,
+        warehouse_path=warehouse,
+        env={**dev_project.env, "OL_LAKE_ROOT": str(lake), "OL_WAREHOUSE_PATH": str(warehouse)},
+    )
+    assets_def = build_dbt_assets(project, prepared_manifest)
+    every_model = {key.to_user_string() for key in assets_def.keys}
+
+    def build(instance: dg.DagsterInstance) -> set[str]:
+        result = dg.materialize(
+            [assets_def], resources={"dbt": project.cli_resource()}, instance=instance
+        )
+        assert result.success
+        return {
+            event.asset_key.to_user_string()
+            for event in result.get_asset_materialization_events()
+            if event.asset_key is not None
+        }
+
+    with dg.instance_for_test() as instance:
+        assert build(instance) == every_model
+        assert build(instance) == set()  # nothing changed: no dbt at all
+        # xPro's enrollments fetched again with other data
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(
+                dg.AssetKey(["openedx", "raw", "xpro_enrollments"]),
+                metadata={CONTENT_HASH_METADATA_KEY: "other data"},
+            )
+        )
+        rebuilt = build(instance)
+        assert "openedx/staging/stg_openedx__enrollments" in rebuilt
+        assert "openedx/marts/fct_openedx__daily_enrollments" in rebuilt
+        assert "openedx/staging/stg_openedx__course_blocks" not in rebuilt
+        assert rebuilt < every_model
+        assert build(instance) == set()

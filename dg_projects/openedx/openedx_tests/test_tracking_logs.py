@@ -1,5 +1,5 @@
-"""The daily tracking-log asset over the sandbox's synthetic days: counts, idempotence, the sensor,
-the checks and a missing day."""
+"""The daily tracking-log asset over the sandbox's synthetic days: counts, idempotence, the sensor
+and its ranges of days, the checks, a missing day and a failed day inside a range."""
 
 import dataclasses
 import os
@@ -17,7 +17,9 @@ from ol_orchestrate.lib.tracking_log_assets import (
     QUARANTINE_RATE_CHECK_NAME,
     TrackingLogAssets,
     accounting_check_result,
+    partition_range_tags,
     quarantine_rate_check_result,
+    request_partition_keys,
 )
 from ol_orchestrate.testing import environment, persistent_instance
 from ol_sandbox.data import Institution
@@ -27,7 +29,7 @@ from ol_sandbox.tracking_logs import (
     tracking_log_days,
     write_tracking_logs,
 )
-from openedx.defs.tracking_logs import build_tracking_logs
+from openedx.defs.tracking_logs import build_tracking_logs, tracking_log_partitions
 
 DEPLOYMENT = "mitxonline"
 INSTITUTION = Institution.generate(seed=42, courses=2, learners=15, days=4)
@@ -59,6 +61,25 @@ def _materialize(
     logs: TrackingLogAssets, day: str, instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize([logs.asset], partition_key=day, instance=instance, raise_on_error=False)
+
+
+def _run(
+    logs: TrackingLogAssets, request: dg.RunRequest, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    """Execute a sensor's run request (one day, or a range of days through its tags)."""
+    return dg.materialize(
+        [logs.asset],
+        partition_key=request.partition_key,
+        tags=dict(request.tags),
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+def _days(requests: list[dg.RunRequest] | None) -> list[list[str]]:
+    """The days of each run request, in request order."""
+    partitions = tracking_log_partitions()
+    return [request_partition_keys(r, partitions) for r in requests or []]
 
 
 def _partition(lake: Path, day: str) -> Path:
@@ -132,28 +153,105 @@ def test_rerun_replaces_the_day_exactly(lake: Path, logs: TrackingLogAssets) -> 
     assert not list(lake.rglob("*.tmp"))
 
 
-def test_first_tick_requests_every_day_and_the_backfill_runs_each_once(
+def test_first_tick_requests_every_day_as_one_range_and_the_run_records_each_day(
     lake: Path, logs: TrackingLogAssets, instance: dg.DagsterInstance
 ) -> None:
     tick = _tick(logs, instance)
-    requests = tick.run_requests or []
-    assert sorted(r.partition_key for r in requests) == sorted(DAYS)
-    assert all(r.asset_selection == [logs.key] for r in requests)
+    (request,) = tick.run_requests or []
+    assert _days(tick.run_requests) == [sorted(DAYS)]
+    assert request.asset_selection == [logs.key]
+    assert request.partition_key is None  # a range, through the run's range tags
 
-    for request in requests:
-        assert request.partition_key is not None
-        assert _materialize(logs, request.partition_key, instance).success
+    result = _run(logs, request, instance)
+    assert result.success
     assert instance.get_materialized_partitions(logs.key) == set(DAYS)
     for day in DAYS:
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=logs.key, asset_partitions=[day]), limit=10
         ).records
         assert len(records) == 1, day
+        # each day carries its own counts, not the range's
+        metadata = records[0].asset_materialization.metadata  # type: ignore[union-attr]
+        assert metadata["events_written"].value == DAYS[day].events
+        assert metadata["lines_read"].value == DAYS[day].lines
         assert pq.read_table(_partition(lake, day)).num_rows == DAYS[day].events
+    checks = _checks(result)
+    assert checks[ACCOUNTING_CHECK_NAME].passed
+    assert checks[ACCOUNTING_CHECK_NAME].metadata["days"].value == len(DAYS)
+    assert checks[ACCOUNTING_CHECK_NAME].metadata["lines_read"].value == sum(
+        d.lines for d in DAYS.values()
+    )
+    assert checks[QUARANTINE_RATE_CHECK_NAME].passed
 
     # nothing new: the next tick requests nothing, with or without the cursor
     assert not _tick(logs, instance, tick.cursor).run_requests
     assert not _tick(logs, instance).run_requests
+
+
+def test_a_range_equals_its_days_run_one_by_one(
+    lake: Path, logs: TrackingLogAssets, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    days = sorted(DAYS)
+    assert dg.materialize([logs.asset], tags=partition_range_tags(days[0], days[-1])).success
+    ranged = {day: pq.read_table(_partition(lake, day)) for day in days}
+    for day in days:
+        assert _materialize(logs, day).success
+        assert pq.read_table(_partition(lake, day)).equals(ranged[day]), day
+
+
+def test_ranges_break_at_days_without_a_run_and_at_the_longest_range(
+    lake: Path, instance: dg.DagsterInstance
+) -> None:
+    days = sorted(DAYS)
+    two_day_runs = build_tracking_logs(DEPLOYMENT, max_days_per_run=2)
+    assert _days(_tick(two_day_runs, instance).run_requests) == [days[:2], days[2:]]
+    assert _materialize(two_day_runs, days[1], instance).success  # a day in the middle: done
+    assert _days(_tick(two_day_runs, instance).run_requests) == [[days[0]], days[2:]]
+
+
+def test_a_failed_day_in_a_range_keeps_the_others_and_only_it_runs_again(
+    lake: Path,
+    logs: TrackingLogAssets,
+    instance: dg.DagsterInstance,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    days = sorted(DAYS)
+    bad = days[1]
+    real = normalizer.normalize_files
+
+    def failing_on_one_day(paths, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if any(f"/{bad}/" in str(path) for path in paths):
+            raise OSError(f"unreadable file of {bad}")
+        return real(paths, *args, **kwargs)
+
+    monkeypatch.setattr(normalizer, "normalize_files", failing_on_one_day)
+    tick = _tick(logs, instance)
+    (request,) = tick.run_requests or []
+    result = _run(logs, request, instance)
+
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    message = str(failure.step_failure_data.error)
+    assert f"1 of {len(days)} day(s) failed" in message
+    assert f"{bad}: OSError: unreadable file of {bad}" in message
+    # the good days are written and recorded with their own counts; the bad one is failed
+    assert instance.get_materialized_partitions(logs.key) == set(days) - {bad}
+    for day in set(days) - {bad}:
+        assert pq.read_table(_partition(lake, day)).num_rows == DAYS[day].events
+    assert not _partition(lake, bad).exists()
+    status = instance.get_status_by_partition(logs.key, days, tracking_log_partitions())
+    assert status is not None
+    assert status[bad] == dg.AssetPartitionStatus.FAILED
+    assert {status[d] for d in days if d != bad} == {dg.AssetPartitionStatus.MATERIALIZED}
+
+    # the next tick re-requests the failed day alone, as a retry
+    monkeypatch.setattr(normalizer, "normalize_files", real)
+    retry = _tick(logs, instance, tick.cursor)
+    (request,) = retry.run_requests or []
+    assert (request.partition_key, request.tags["ol/rerun_reason"]) == (bad, "failed")
+    assert _run(logs, request, instance).success
+    assert instance.get_materialized_partitions(logs.key) == set(days)
+    assert not _tick(logs, instance, retry.cursor).run_requests
 
 
 def test_sensor_requests_only_new_or_changed_days(
@@ -166,17 +264,16 @@ def test_sensor_requests_only_new_or_changed_days(
         shutil.move(landing / day, parking / day)
 
     tick = _tick(logs, instance)
-    first = sorted(r.partition_key for r in tick.run_requests or [])
-    assert first == sorted(DAYS)[:2]
-    for day in first:
-        assert _materialize(logs, day, instance).success
+    assert _days(tick.run_requests) == [sorted(DAYS)[:2]]
+    for request in tick.run_requests or []:
+        assert _run(logs, request, instance).success
 
     for day in held_back:
         shutil.move(parking / day, landing / day)
     tick = _tick(logs, instance, tick.cursor)
-    assert sorted(r.partition_key for r in tick.run_requests or []) == held_back
-    for day in held_back:
-        assert _materialize(logs, day, instance).success
+    assert _days(tick.run_requests) == [held_back]
+    for request in tick.run_requests or []:
+        assert _run(logs, request, instance).success
 
     # a day whose files are replaced is requested again; the others are not
     changed = sorted(DAYS)[1]
@@ -193,8 +290,7 @@ def test_a_failed_day_is_requested_again_after_the_cursor_moved_on(
     """A day whose run failed is not forgotten because the sensor already saw its files."""
     tick = _tick(logs, instance)
     for request in tick.run_requests or []:
-        assert request.partition_key is not None
-        assert _materialize(logs, request.partition_key, instance).success
+        assert _run(logs, request, instance).success
     day = sorted(DAYS)[1]
     # The day's files change (a re-delivery) and its run fails (here: the files are unreadable
     # to the run, which fails the step).
@@ -227,8 +323,7 @@ def test_a_deleted_day_is_restored_by_the_next_run(
 ) -> None:
     tick = _tick(logs, instance)
     for request in tick.run_requests or []:
-        assert request.partition_key is not None
-        assert _materialize(logs, request.partition_key, instance).success
+        assert _run(logs, request, instance).success
     day = sorted(DAYS)[2]
     _partition(lake, day).unlink()
 
@@ -245,8 +340,7 @@ def test_sensor_skips_days_outside_the_partitions(
     for folder in ("2020-01-01", "2999-01-01", "not-a-day"):
         (landing / folder).mkdir()
         (landing / folder / "tracking.log-1.gz").write_bytes(b"")
-    requested = {r.partition_key for r in _tick(logs, instance).run_requests or []}
-    assert requested == set(DAYS)
+    assert _days(_tick(logs, instance).run_requests) == [sorted(DAYS)]
 
 
 def test_check_results_fail_on_bad_accounting_or_a_high_quarantine_rate() -> None:

@@ -720,7 +720,8 @@ def test_importing_the_secrets_package_does_not_import_hvac() -> None:
 
 
 def test_the_secrets_package_has_no_import_cycle() -> None:
-    """`common` imports nothing of the package, the backends only `common`, `resource` the rest."""
+    """`common` imports nothing of the package, the backends only `common`, `lease` only `vault`,
+    `resource` the rest."""
     package = Path(secrets_package.__file__).parent
     prefix = "ol_orchestrate.resources.secrets."
     imports: dict[str, set[str]] = {}
@@ -737,5 +738,6 @@ def test_the_secrets_package_has_no_import_cycle() -> None:
     assert imports["common"] == set()
     assert imports["local"] == {"common"}
     assert imports["vault"] == {"common"}
-    assert imports["resource"] == {"common", "local", "vault"}
-    assert set(imports) == {"__init__", "common", "local", "vault", "resource"}
+    assert imports["lease"] == {"vault"}
+    assert imports["resource"] == {"common", "local", "vault", "lease"}
+    assert set(imports) == {"__init__", "common", "local", "vault", "lease", "resource"}

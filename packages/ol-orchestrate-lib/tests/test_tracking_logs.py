@@ -218,13 +218,13 @@ def test_timestamps_become_utc(tmp_path: Path, logged: str, expected: datetime) 
     ("course_id", "expected_key", "expected_org"),
     [
         (COURSE, COURSE, "MITx"),
-        ("MITx/6.002x/2012_Fall", "course-v1:MITx+6.002x+2012_Fall", "MITx"),
+        ("MITx/6.002x/2012_Fall", "MITx/6.002x/2012_Fall", "MITx"),  # legacy stays legacy
         ("ccx-v1:MITx+6.00x+2T2026+ccx@3", "ccx-v1:MITx+6.00x+2T2026+ccx@3", "MITx"),
         ("not a course", None, None),
     ],
     ids=["course-v1", "legacy", "ccx", "garbage"],
 )
-def test_course_ids_are_normalized(
+def test_course_ids_are_kept_as_written(
     tmp_path: Path, course_id: str, expected_key: str | None, expected_org: str | None
 ) -> None:
     record = server_event(event={"attempts": 1})
@@ -242,7 +242,7 @@ def test_course_ids_are_normalized(
         (
             "page",
             "https://lms.example.edu/courses/MITx/6.002x/2012_Fall/info",
-            "course-v1:MITx+6.002x+2012_Fall",
+            "MITx/6.002x/2012_Fall",
         ),
         ("page", f"https://apps.example.edu/learning/course/{COURSE}/home", COURSE),
         ("path", f"/courses/{COURSE}/xblock/{BLOCK}/handler/xmodule_handler/problem_check", COURSE),

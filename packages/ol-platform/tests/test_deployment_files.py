@@ -50,24 +50,24 @@ def test_a_copied_folder_is_reported_by_name_and_synced(tmp_path: Path) -> None:
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     # A new location copied from an existing one, with its names changed.
-    copy = tmp_path / "dg_projects" / "edxorg"
+    copy = tmp_path / "dg_projects" / "irx_results"
     shutil.copytree(ROOT / "dg_projects" / "openedx", copy)
-    (copy / "openedx").rename(copy / "edxorg")
+    (copy / "openedx").rename(copy / "irx_results")
     pyproject = copy / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace("openedx", "edxorg"))
+    pyproject.write_text(pyproject.read_text().replace("openedx", "irx_results"))
 
     problems = [str(problem) for problem in check(tmp_path)]
     assert any(
-        "'edxorg' is not in dg's workspace" in p and 'path = "dg_projects/edxorg"' in p
+        "'irx_results' is not in dg's workspace" in p and 'path = "dg_projects/irx_results"' in p
         for p in problems
     ), problems
     assert any(
-        p.startswith("dg_deployments/local/workspace.yaml: missing edxorg") for p in problems
+        p.startswith("dg_deployments/local/workspace.yaml: missing irx_results") for p in problems
     )
     assert any(
-        p.startswith("dg_deployments/docker/workspace.yaml: missing edxorg") for p in problems
+        p.startswith("dg_deployments/docker/workspace.yaml: missing irx_results") for p in problems
     )
-    assert any(p.startswith("docker-compose.yaml: missing edxorg") for p in problems)
+    assert any(p.startswith("docker-compose.yaml: missing irx_results") for p in problems)
     # The folders of locations not in this copy (canvas, lakehouse) are reported as gone.
     assert any("dg_projects/canvas, which is not a code location folder" in p for p in problems)
 

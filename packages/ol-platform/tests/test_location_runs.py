@@ -7,8 +7,15 @@ import dagster as dg
 import pytest
 from rich.console import Console
 
+from ol_orchestrate.lib.tracking_log_assets import partition_range_tags
 from ol_orchestrate.testing import persistent_instance
-from ol_platform.materialize import materialize_location
+from ol_platform.materialize import (
+    MAX_DAYS,
+    MaterializeError,
+    materialize_all,
+    materialize_location,
+)
+from ol_platform.sensors import request_span
 
 COURSES = dg.DynamicPartitionsDefinition(name="demo_courses")
 REGISTRY = ["course-a", "course-b"]
@@ -68,3 +75,15 @@ def test_second_pass_with_nothing_new_runs_no_partition(
     assert again.skipped_partitioned == [dg.AssetKey(["demo", "raw", "course_detail"])]
     key = "ol-platform/sensor-cursor/demo/registry_sensor"
     assert instance.run_storage.get_cursor_values({key}) == {key: "course-a,course-b"}
+
+
+def test_a_range_request_is_labelled_by_its_span() -> None:
+    assert request_span(dg.RunRequest(partition_key="2026-01-05")) == "2026-01-05"
+    ranged = dg.RunRequest(tags=partition_range_tags("2026-01-05", "2026-01-18"))
+    assert request_span(ranged) == "2026-01-05..2026-01-18"
+    assert request_span(dg.RunRequest()) is None
+
+
+def test_days_beyond_the_local_partitions_are_refused() -> None:
+    with pytest.raises(MaterializeError, match="--days must be between 1 and"):
+        materialize_all(days=MAX_DAYS + 1, console=Console(quiet=True))

@@ -164,3 +164,14 @@ def test_enrollments_are_spread_over_the_window(default: Institution) -> None:
     assert {e.mode for e in all_rows} == {"audit", "verified", "honor"}
     assert {e.is_active for e in all_rows} == {True, False}
     assert any(not e.username.isascii() for e in all_rows)
+
+
+def test_a_longer_window_ends_where_the_size_ends() -> None:
+    default = Institution.from_size("default")
+    year = Institution.from_size("default", days=365)
+    assert year.days == 365
+    assert year.end == default.end  # it grows into the past
+    assert year.start.date() < ANCHOR_DATE
+    assert Institution.from_size("default", days=default.days) == default
+    with pytest.raises(ValueError, match="days >= 1"):
+        Institution.from_size("default", days=0)

@@ -228,7 +228,7 @@ def test_users_are_salted_hashes(
     expected = {
         (
             _user_hash(raw_fixture, user_id),
-            _user_hash(raw_fixture, email.lower()),
+            _user_hash(raw_fixture, email.strip().lower()),
             _user_hash(raw_fixture, login),
         )
         for user_id, (_, _, email, login, _) in raw_fixture.CANVAS_USERS.items()
@@ -321,7 +321,13 @@ def test_canvas_sources_resolve_to_the_raw_catalog_tables(production: dict[str, 
     users = models["stg_canvas__users"]["compiled_code"]
     # the user id and every personal column appear only inside a hash
     assert users.count("lower(to_hex(sha256(to_utf8(") == 6
-    personal = ("user_name", "sortable_name", "lower(user_email)", "login_id", "sis_user_id")
+    personal = (
+        "user_name",
+        "sortable_name",
+        "nullif(lower(trim(user_email)), '')",
+        "login_id",
+        "sis_user_id",
+    )
     for column in ("user_id", *personal):
         assert f"|| cast({column} as varchar)))))" in users, column
     assert "from_iso8601_timestamp(" in models["stg_canvas__submissions"]["compiled_code"]

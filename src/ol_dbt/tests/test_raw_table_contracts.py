@@ -3,8 +3,15 @@ column and its `data_type`) and the column lists of docs/contracts.md (generated
 
 A raw table's columns are declared once, where the code location that lands it builds its rows:
 `canvas.tables` (Canvas), `ol_orchestrate.resources.openedx` (the Open edX API tables, one per
-deployment) and the tracking-log normalizer's `NORMALIZED_SCHEMA`. A column added, removed or
-retyped there and not in dbt (or the other way round) fails here, naming the table and column.
+deployment), `legacy_openedx.tables` (the LMS database tables, forum posts and course exports,
+per legacy LMS deployment),
+`data_platform.tables` (the platform-health snapshot), edX.org's
+(`ol_orchestrate.lib.edxorg.tables`, `ol_orchestrate.resources.edxorg_catalog`, `edxorg.tables`),
+the learning catalogs' (`learning_resources.tables`), the tracking-log
+normalizer's `NORMALIZED_SCHEMA` and, for the application tables Airbyte lands, the apps' own
+columns after Airbyte's (`ol_sandbox.airbyte`: the sandbox's Airbyte declares them here).
+A column added, removed or retyped there and not in dbt (or the other way round) fails here,
+naming the table and column.
 """
 
 from __future__ import annotations
@@ -20,14 +27,27 @@ import pytest
 import yaml
 
 import canvas.tables
+import data_platform.tables
+import edxorg.tables
+import learning_resources.tables
+import legacy_openedx.tables
+import ol_orchestrate.lib.edxorg.tables
+import ol_orchestrate.resources.edxorg_catalog
 import ol_orchestrate.resources.openedx
 from ol_orchestrate.lib.raw_tables import RawTable, markdown_table, warehouse_type
 from ol_orchestrate.lib.tracking_logs import NORMALIZED_SCHEMA
+from ol_sandbox.airbyte import APPS, CONNECTIONS, SELECTED_STREAMS, STREAM_COLUMNS, arrow_schema
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = PROJECT_DIR.parents[1]
 CONTRACTS = REPO_ROOT / "docs" / "contracts.md"
 OPENEDX_DEPLOYMENTS = REPO_ROOT / "dg_projects" / "openedx" / "openedx" / "defs" / "deployments"
+# The legacy LMS databases dbt reads (one legacy_openedx component each): their daily partition
+# is `dt`.
+LEGACY_DEPLOYMENTS = (
+    REPO_ROOT / "dg_projects" / "legacy_openedx" / "legacy_openedx" / "defs" / "deployments"
+)
+LEGACY_PARTITION_COLUMN = pa.field("dt", pa.date32())
 # DuckDB reads a tracking-log table's day from its hive folder (`dt=<day>`), not from the file.
 TRACKING_LOG_PARTITION_COLUMN = pa.field("dt", pa.date32())
 
@@ -46,13 +66,14 @@ def _declaration(table: RawTable, module: str) -> Declaration:
     return Declaration(table.schema, f"{module} ({table.name})", pii)
 
 
-def openedx_deployments() -> list[str]:
-    """The deployments the openedx location lands tables for (one component folder each)."""
+def openedx_deployments(folder: Path = OPENEDX_DEPLOYMENTS) -> list[str]:
+    """The deployments a location lands tables for (one component folder each under `folder`:
+    the openedx location's by default, the legacy_openedx location's LMS databases)."""
     names = [
         yaml.safe_load(path.read_text())["attributes"]["deployment"]
-        for path in sorted(OPENEDX_DEPLOYMENTS.glob("*/defs.yaml"))
+        for path in sorted(folder.glob("*/defs.yaml"))
     ]
-    assert names, f"no deployment under {OPENEDX_DEPLOYMENTS}"
+    assert names, f"no deployment under {folder}"
     return names
 
 
@@ -72,7 +93,38 @@ def declarations() -> dict[str, Declaration]:
                 table, "ol_orchestrate.resources.openedx"
             )
         expected[f"openedx.{deployment}_tracking_logs"] = tracking_logs
+    for table in data_platform.tables.TABLES:
+        expected[f"platform.{table.name}"] = _declaration(table, "data_platform.tables")
+    for module, tables in EDXORG_TABLES:
+        for table in tables:
+            expected[f"edxorg.{table.name}"] = _declaration(table, module)
+    expected["edxorg.edxorg_tracking_logs"] = tracking_logs
+    for deployment in openedx_deployments(LEGACY_DEPLOYMENTS):
+        for table in legacy_openedx.tables.TABLES:
+            declared = _declaration(table, "legacy_openedx.tables")
+            expected[f"legacy_openedx.{deployment}_{table.name}"] = Declaration(
+                declared.schema.append(LEGACY_PARTITION_COLUMN),
+                f"{declared.declared_in} (+ the hive `dt` column)",
+                declared.pii,
+            )
+    for table in learning_resources.tables.TABLES:
+        expected[f"learning_resources.{table.name}"] = _declaration(
+            table, "learning_resources.tables"
+        )
+    for app in APPS:
+        for stream in SELECTED_STREAMS:
+            table_name = CONNECTIONS[app].table_name(stream)
+            expected[f"ol_warehouse_raw_data.{table_name}"] = Declaration(
+                arrow_schema(STREAM_COLUMNS[stream]), f"ol_sandbox.airbyte.apps ({stream})"
+            )
     return expected
+
+
+EDXORG_TABLES = (
+    ("ol_orchestrate.lib.edxorg.tables", ol_orchestrate.lib.edxorg.tables.TABLES),
+    ("ol_orchestrate.resources.edxorg_catalog", ol_orchestrate.resources.edxorg_catalog.TABLES),
+    ("edxorg.tables", edxorg.tables.TABLES),
+)
 
 
 def dbt_source_tables() -> dict[str, tuple[Path, dict[str, Any]]]:
@@ -97,6 +149,16 @@ _TYPE_ALIASES = {
     "double precision": "double",
     "timestamptz": "timestamp with time zone",
 }
+
+
+def sql_type(arrow_type: pa.DataType) -> str:
+    """`warehouse_type`, and DuckDB's spelling of a struct (Airbyte's `_airbyte_meta`)."""
+    if pa.types.is_struct(arrow_type):
+        fields = ", ".join(f"{f.name} {sql_type(f.type)}" for f in arrow_type)
+        return f"struct({fields})"
+    if pa.types.is_list(arrow_type):
+        return f"{sql_type(arrow_type.value_type)}[]"
+    return warehouse_type(arrow_type)
 
 
 def normalized_type(data_type: str) -> str:
@@ -130,7 +192,7 @@ def mismatches(name: str, declaration: Declaration, path: Path, table: dict[str,
         column = in_dbt.get(field.name)
         if column is None:
             continue
-        expected = warehouse_type(field.type)
+        expected = sql_type(field.type)
         declared = column.get("data_type")
         if declared is None:
             problems.append(
@@ -203,6 +265,23 @@ def test_a_mismatch_names_the_table_and_the_column() -> None:
 DOCUMENTED: dict[str, tuple[tuple[RawTable, ...], list[str], list[str]]] = {
     "openedx": (ol_orchestrate.resources.openedx.TABLES, ["deployment"], ["retrieved_at"]),
     "canvas": (canvas.tables.TABLES, ["course_id"], ["retrieved_at"]),
+    "platform": (data_platform.tables.TABLES, [], ["retrieved_at"]),
+    "legacy_openedx": (legacy_openedx.tables.TABLES, ["deployment"], ["retrieved_at"]),
+    "edxorg-archives": (
+        ol_orchestrate.lib.edxorg.tables.ARCHIVE_TABLES,
+        [column.name for column in ol_orchestrate.lib.edxorg.tables.LEADING],
+        [column.name for column in ol_orchestrate.lib.edxorg.tables.TRAILING],
+    ),
+    "edxorg": (
+        (
+            ol_orchestrate.lib.edxorg.tables.ARCHIVE_MEMBERS,
+            *ol_orchestrate.resources.edxorg_catalog.TABLES,
+            *edxorg.tables.TABLES,
+        ),
+        [],
+        ["retrieved_at"],
+    ),
+    "learning_resources": (learning_resources.tables.TABLES, [], ["retrieved_at"]),
 }
 
 

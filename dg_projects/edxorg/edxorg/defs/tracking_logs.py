@@ -27,9 +27,10 @@ from ol_orchestrate.lib.tracking_log_assets import build_tracking_log_assets, re
 
 DEPLOYMENT = "edxorg"
 LANDING_PREFIX = "landing/edxorg/tracking_logs"
-# The sandbox's days start at its anchor (ol_sandbox.data.ANCHOR_DATE); edX.org's logs for MITx
-# go back to the first courses.
-LOCAL_START_DATE = "2026-01-05"
+# The sandbox's days: from its anchor (ol_sandbox.data.ANCHOR_DATE, 2026-01-05), or up to a year
+# before it with `ol-platform materialize --days 365`; edX.org's logs for MITx go back to the
+# first courses.
+LOCAL_START_DATE = "2025-01-01"
 DEPLOYED_START_DATE = "2012-09-01"
 DELIVERIES_KEY = dg.AssetKey(["edxorg", "raw", "tracking_log_deliveries"])
 # edX delivers a day's log the next morning: copy at 07:00 UTC, overdue after three hours.

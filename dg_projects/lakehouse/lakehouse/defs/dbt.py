@@ -4,13 +4,15 @@ Keys follow the platform's `[source_system, layer, name]` convention so the ware
 ingestion graph: sources keep the raw keys from their `meta.dagster.asset_key`
 (`["openedx", "raw", "mitxonline_course_runs"]`), models become e.g.
 `["openedx", "staging", "stg_openedx__course_runs"]`. Built from the prepared manifest; a run
-executes `dbt build` for the selected models. Every model follows its upstream: the translator
+executes `dbt build` for the selected models; a build of every model skips the models no changed
+raw table reads (`lakehouse.dbt_inputs`). Every model follows its upstream: the translator
 gives it the platform's `follows_upstream` automation condition, so new raw data flows through
 staging, intermediate and marts (and on to the Superset datasets) with no job to launch.
 """
 
 # No `from __future__ import annotations`: Dagster reads the asset functions' annotations
 # (config class, resources) at definition time.
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -23,6 +25,14 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from lakehouse.dbt_inputs import (
+    BuildInputs,
+    plan_build,
+    record_inputs,
+    recorded_inputs,
+    table_versions,
+    warehouse_token,
+)
 from lakehouse.dbt_project import LakehouseDbtProject
 from ol_orchestrate.lib.automation import follows_upstream
 from ol_orchestrate.lib.environment import get_settings
@@ -139,6 +149,9 @@ class DbtBuildConfig(dg.Config):
     """Run configuration of a dbt build."""
 
     full_refresh: bool = False
+    # dbt unit tests check the models' SQL against fixtures, not the data: CI runs them
+    # (src/ol_dbt/tests); a build of the data skips them unless asked (dbt's own advice).
+    unit_tests: bool = False
     # Column names and types of every built model as asset metadata, read from the warehouse
     # after the build (dagster-dbt's `fetch_column_metadata`, without column lineage). Off by
     # default: it made the dbt step on DuckDB about a third slower (benchmarks/README.md).
@@ -153,6 +166,13 @@ def build_dbt_assets(
     """`@dbt_assets` over the prepared manifest; runs `dbt build` with this environment's target
     and variables (set when the run starts, not when the location loads)."""
     translator = translator or LakehouseDbtTranslator(project.warehouse_kind)
+    # Raw table (asset key) -> the dbt sources it backs: what a whole build reads.
+    sources_by_key: dict[str, list[str]] = {}
+    for unique_id, props in manifest.get("sources", {}).items():
+        key = translator.get_asset_key(props).to_user_string()
+        sources_by_key.setdefault(key, []).append(unique_id)
+    source_keys = [dg.AssetKey.from_user_string(key) for key in sorted(sources_by_key)]
+    manifest_version = str((manifest.get("metadata") or {}).get("invocation_id") or "")
 
     @dbt_assets(
         manifest=manifest,
@@ -166,12 +186,43 @@ def build_dbt_assets(
         args = ["build"]
         if config.full_refresh:
             args.append("--full-refresh")
-        context.log.info("dbt %s --target %s", " ".join(args), dbt.target)
+        if not config.unit_tests:
+            args += ["--exclude-resource-type", "unit_test"]
+        # A build of every model may skip what no changed raw table reads (lakehouse.dbt_inputs).
+        every_model = set(context.assets_def.node_keys_by_output_name.values())
+        whole = set(context.selected_asset_keys) == every_model
+        inputs = None
+        if whole:
+            inputs = BuildInputs(
+                manifest=manifest_version,
+                warehouse=warehouse_token(project.warehouse_path if project.is_local else None),
+                tables=table_versions(context.instance, source_keys),
+            )
+            if not config.full_refresh:
+                plan = plan_build(
+                    manifest,
+                    sources_by_key,
+                    recorded_inputs(context.instance, project.target),
+                    inputs,
+                )
+                context.log.info(f"dbt build plan: {plan.reason}")
+                if plan.nothing:
+                    return  # no output: the models (and the Superset datasets) are unchanged
+                if plan.excluded:
+                    args += ["--exclude", " ".join(plan.excluded)]
+        context.log.info("dbt %s --target %s", " ".join(args[:4]), dbt.target)
         with project.run_environment():
             events = dbt.cli(args, context=context).stream()
             if config.column_metadata:
                 events = events.fetch_column_metadata(with_column_lineage=False)
             yield from events
+        if inputs is not None:
+            # Reached only when dbt succeeded (a failed build raises above); the warehouse as the
+            # build left it (a first build creates the file).
+            warehouse = warehouse_token(project.warehouse_path if project.is_local else None)
+            record_inputs(
+                context.instance, project.target, dataclasses.replace(inputs, warehouse=warehouse)
+            )
 
     return ol_dbt
 

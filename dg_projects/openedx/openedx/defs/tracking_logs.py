@@ -2,22 +2,24 @@
 
 Each deployment's LMS ships its gzipped tracking logs to the lake's landing area
 (`landing/openedx/<deployment>/tracking_logs/<YYYY-MM-DD>/`; the sandbox writes synthetic days
-there locally); the asset normalizes one day into
-`raw/openedx/<deployment>_tracking_logs/dt=<day>/data.parquet`.
+there locally); the asset normalizes each day into
+`raw/openedx/<deployment>_tracking_logs/dt=<day>/data.parquet`, a range of days per run.
 """
 
 import dagster as dg
 
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings
 from ol_orchestrate.lib.tracking_log_assets import (
+    DEFAULT_MAX_DAYS_PER_RUN,
     DEFAULT_MAX_QUARANTINE_RATE,
     TrackingLogAssets,
     build_tracking_log_assets,
 )
 
-# Local lakes hold the sandbox's days, which start at its anchor date (ol_sandbox.data.ANCHOR_DATE;
-# production code does not import the sandbox); deployed lakes hold the deployments' history.
-LOCAL_START_DATE = "2026-01-05"
+# Local lakes hold the sandbox's days: from its anchor date (ol_sandbox.data.ANCHOR_DATE,
+# 2026-01-05; production code does not import the sandbox), or up to a year before it with
+# `ol-platform materialize --days 365`. Deployed lakes hold the deployments' history.
+LOCAL_START_DATE = "2025-01-01"
 DEPLOYED_START_DATE = "2021-01-01"
 
 
@@ -39,8 +41,10 @@ def build_tracking_logs(
     settings: PlatformSettings | None = None,
     *,
     max_quarantine_rate: float = DEFAULT_MAX_QUARANTINE_RATE,
+    max_days_per_run: int = DEFAULT_MAX_DAYS_PER_RUN,
 ) -> TrackingLogAssets:
-    """The tracking-log asset, checks and sensor of one deployment."""
+    """The tracking-log asset, checks and sensor of one deployment (days run as ranges of at
+    most `max_days_per_run`)."""
     return build_tracking_log_assets(
         "openedx",
         deployment,
@@ -49,4 +53,5 @@ def build_tracking_logs(
         group_name=f"openedx_{deployment}",
         kinds={"openedx", "parquet"},
         max_quarantine_rate=max_quarantine_rate,
+        max_days_per_run=max_days_per_run,
     )

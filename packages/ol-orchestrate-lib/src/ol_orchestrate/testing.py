@@ -82,8 +82,15 @@ def assert_matches_snapshot(lines: list[str], snapshot: Path) -> None:
 
 
 @contextmanager
-def persistent_instance() -> Iterator[dg.DagsterInstance]:
+def persistent_instance(
+    overrides: Mapping[str, Any] | None = None, *, in_memory: bool = False
+) -> Iterator[dg.DagsterInstance]:
     """A throwaway persistent (SQLite) Dagster instance, disposed afterwards.
+
+    `overrides` are instance settings as in `dagster.yaml` (e.g. `{"run_retries": {"enabled":
+    True, "max_retries": 3}}`, as the deployed instance has). `in_memory` puts its files on a
+    RAM file system (`/dev/shm`, where there is one) for tests that write hundreds of runs:
+    SQLite's syncs to disk are most of a run's cost there.
 
     Use instead of `dg.instance_for_test()`: entering an instance as a context manager sets
     Dagster's current defs-state storage in a context variable that its `__exit__` does not reset,
@@ -91,8 +98,10 @@ def persistent_instance() -> Iterator[dg.DagsterInstance]:
     resolve undefined DagsterInstance weakref". Sensor ticks with partitioned run requests and
     schedule contexts need a persistent instance (one with an instance ref), hence this helper.
     """
-    with tempfile.TemporaryDirectory(prefix="dagster-instance-") as home:
-        instance = dg.DagsterInstance.local_temp(tempdir=home)
+    ram = Path("/dev/shm")  # noqa: S108 - a private temporary directory is made inside
+    folder = str(ram) if in_memory and ram.is_dir() and os.access(ram, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="dagster-instance-", dir=folder) as home:
+        instance = dg.DagsterInstance.local_temp(tempdir=home, overrides=dict(overrides or {}))
         try:
             yield instance
         finally:

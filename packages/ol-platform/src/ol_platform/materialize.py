@@ -4,17 +4,22 @@ Holds the data folder (`ol_platform.lock`), marks runs a crashed command left "s
 starts the source sandbox (and writes its file-based sources into the lake's landing area), then
 for every code location in lineage order: materializes its unpartitioned assets in one run, and
 evaluates its sensors once — adding dynamic partitions and executing the runs they request (one
-per partition: new, missing, failed or lost ones) — all in-process against the local Dagster
-instance, so the UI shows the same run history afterwards. The report lists every failed run and
-sensor; marts are only reported when this command built them.
+per partition, or per range of tracking-log days: new, missing, failed or lost ones) — all
+in-process against the local Dagster instance, so the UI shows the same run history afterwards.
+A location whose assets read another location's outputs that read its own (learning resources:
+raw tables -> the lakehouse's dbt models -> deliveries) runs once before and once after it
+(`ol_platform.locations.plan_passes`). The report lists every failed run and sensor, and the
+one-line outcomes assets give (`ol/summary`); marts are only reported when this command built them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,15 +30,30 @@ from rich.table import Table
 
 from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings, reset_settings_cache
+from ol_orchestrate.resources.superset import read_local_server
+from ol_platform.defs_state import refresh_defs_state
 from ol_platform.instance import local_instance
-from ol_platform.locations import Location, discover_locations, order_by_lineage
+from ol_platform.locations import Location, discover_locations, plan_passes
 from ol_platform.lock import data_folder_lock
 from ol_platform.progress import elapsed_since
 from ol_platform.runs import RunOutcome, execute_run
-from ol_platform.sensors import assets_for_request, job_for_request, tick_sensor, tickable_sensors
+from ol_platform.sensors import (
+    assets_for_request,
+    job_for_request,
+    request_span,
+    tick_sensor,
+    tickable_sensors,
+)
 from ol_sandbox.data import SIZES, Institution
 from ol_sandbox.landing import provision_landing
 from ol_sandbox.server import SandboxServer
+
+# `--days` at most: the local daily partitions start a year before the sandbox's anchor date
+# (openedx/edxorg LOCAL_START_DATE), and a longer window starts before them.
+MAX_DAYS = 366
+# The range the sandbox's port for a data folder is taken from (below the kernel's ephemeral
+# ports, so the fallback's random ports do not collide with it).
+SANDBOX_PORTS = (20000, 30000)
 
 
 class MaterializeError(RuntimeError):
@@ -131,8 +151,12 @@ def materialize_all(
     seed: int = 42,
     console: Console | None = None,
     only: Sequence[str] | None = None,
+    days: int | None = None,
 ) -> MaterializeReport:
-    """The sandbox, then every code location (or only those named in `only`) in lineage order."""
+    """The sandbox, then every code location (or only those named in `only`) in lineage order.
+
+    `days` replaces the size's activity window (`Institution.from_size`): `365` is a year of
+    data ending where the size's window ends."""
     console = console or Console()
     settings = get_settings()
     if not settings.is_local:
@@ -144,6 +168,9 @@ def materialize_all(
     if size not in SIZES:
         msg = f"unknown sandbox size {size!r}; choose one of: {', '.join(SIZES)}"
         raise MaterializeError(msg)
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        msg = f"--days must be between 1 and {MAX_DAYS} (the local daily partitions), got {days}"
+        raise MaterializeError(msg)
     locations = discover_locations(settings.repo_root)
     unknown = sorted(set(only or ()) - {location.name for location in locations})
     if unknown:
@@ -152,20 +179,26 @@ def materialize_all(
         raise MaterializeError(msg)
     selected = [location for location in locations if not only or location.name in only]
     with data_folder_lock(settings.data_dir, "materialize"):
-        return _materialize_locked(size, seed, console, selected)
+        return _materialize_locked(size, seed, console, selected, days)
 
 
 def _materialize_locked(
-    size: str, seed: int, console: Console, selected: Sequence[Location]
+    size: str, seed: int, console: Console, selected: Sequence[Location], days: int | None = None
 ) -> MaterializeReport:
     # The Trino client announces at INFO that it has no keyring; irrelevant to local runs.
     logging.getLogger("trino").setLevel(logging.WARNING)
-    institution = Institution.generate(seed=seed, **SIZES[size])
-    with SandboxServer(institution) as sandbox:
+    institution = Institution.from_size(size, seed=seed, days=days)
+    settings = get_settings()
+    # Airbyte's S3 destination (the sandbox's) writes into the lake this command reads.
+    with _sandbox(institution, settings.lake_root, settings.data_dir) as sandbox:
         os.environ["OL_SANDBOX_URL"] = sandbox.url
+        os.environ["OL_SANDBOX_S3_URL"] = sandbox.s3_url  # edX.org's delivery bucket
         reset_settings_cache()
         settings = get_settings()
-        console.print(f"[bold]Sandbox[/bold] ({size}, seed {seed}) serving on {sandbox.url}")
+        window = f", {institution.days} days" if days is not None else ""
+        console.print(
+            f"[bold]Sandbox[/bold] ({size}{window}, seed {seed}) serving on {sandbox.url}"
+        )
         landed = provision_landing(institution, settings.lake_root)
         if landed:
             console.print(f"[bold]Sandbox files[/bold]: {len(landed)} in the landing area")
@@ -173,6 +206,11 @@ def _materialize_locked(
         start = time.monotonic()
         ensure_manifest(settings.dbt_project_dir, target=settings.dbt_target, env=dbt_env(settings))
         console.print(f"[bold]dbt manifest[/bold] ready ({elapsed_since(start)})")
+        # State-backed components (the Airbyte workspace) load from state fetched here.
+        start = time.monotonic()
+        refreshed = refresh_defs_state(selected)
+        if refreshed:
+            console.print(f"[bold]defs state[/bold] refreshed ({elapsed_since(start)})")
 
         instance = local_instance(settings)
         orphaned = fail_orphaned_runs(instance)
@@ -185,8 +223,20 @@ def _materialize_locked(
         log_dir = settings.data_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         results = []
-        for name in order_by_lineage(loaded):
-            results.append(materialize_location(name, loaded[name], instance, console, log_dir))
+        # Lineage order; a location whose assets also read another location's outputs (the
+        # learning resources' deliveries read dbt models) runs again after it (`plan_passes`).
+        for step in plan_passes(loaded):
+            results.append(
+                materialize_location(
+                    step.location,
+                    loaded[step.location],
+                    instance,
+                    console,
+                    log_dir,
+                    assets=step.assets,
+                    label=step.label,
+                )
+            )
             if not results[-1].success:
                 break
     built_marts = all(result.success for result in results) and any(
@@ -196,17 +246,46 @@ def _materialize_locked(
     return MaterializeReport(results, mart_rows, settings, orphaned)
 
 
+@contextlib.contextmanager
+def _sandbox(institution: Institution, lake_root: str, data_dir: Path) -> Iterator[SandboxServer]:
+    """The sandbox, on the same port for this data folder from one run to the next when that port
+    is free: the sources put its URL in their data (Open edX `blocks_url`), and an unchanged
+    source must read as unchanged (the lakehouse then skips the dbt models it feeds)."""
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).digest()
+    preferred = SANDBOX_PORTS[0] + int.from_bytes(digest[:4], "big") % (
+        SANDBOX_PORTS[1] - SANDBOX_PORTS[0]
+    )
+    try:
+        sandbox = SandboxServer(institution, lake_root=lake_root, port=preferred).start()
+    except OSError:  # taken: any free port
+        sandbox = SandboxServer(institution, lake_root=lake_root).start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
 def materialize_location(
     name: str,
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     console: Console,
     log_dir: Path,
+    *,
+    assets: Collection[dg.AssetKey] | None = None,
+    label: str | None = None,
 ) -> LocationResult:
-    """Unpartitioned assets in one run, then one tick of each sensor and the runs it requests."""
-    result = LocationResult(name)
+    """Unpartitioned assets in one run, then one tick of each sensor and the runs it requests.
+
+    `assets` limits the pass to those assets (None: all of the location's); `label` names the
+    pass in the output (default: the location's name)."""
+    result = LocationResult(label or name)
     graph = defs.resolve_asset_graph()
-    materializable = [key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable]
+    materializable = [
+        key
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).is_materializable and (assets is None or key in assets)
+    ]
     unpartitioned = [key for key in materializable if graph.get(key).partitions_def is None]
     partitioned = [key for key in materializable if graph.get(key).partitions_def is not None]
     tags = {"ol-platform/location": name}
@@ -215,7 +294,13 @@ def materialize_location(
         job = defs.resolve_implicit_global_asset_job_def()
         result.runs.append(
             execute_run(
-                name, job, instance, console, log_dir, asset_selection=unpartitioned, tags=tags
+                result.name,
+                job,
+                instance,
+                console,
+                log_dir,
+                asset_selection=unpartitioned,
+                tags=tags,
             )
         )
         if not result.success:
@@ -240,7 +325,8 @@ def materialize_location(
         for request in tick.run_requests:
             selection = assets_for_request(defs, sensor, request)
             requested.update(selection or partitioned)
-            label = f"{name} {request.partition_key}" if request.partition_key else name
+            span = request_span(request)  # a partition, or a range of days
+            label = f"{name} {span}" if span else name
             result.runs.append(
                 execute_run(
                     label,
@@ -257,7 +343,7 @@ def materialize_location(
     result.skipped_partitioned = [key for key in partitioned if key not in requested]
     status = "[green]ok[/green]" if result.success else "[red]failed[/red]"
     console.print(
-        f"[bold]{name}[/bold]: {status}, {len(result.materialized)} materialization(s) in "
+        f"[bold]{result.name}[/bold]: {status}, {len(result.materialized)} materialization(s) in "
         f"{len(result.runs)} run(s), {result.seconds:.1f}s"
     )
     return result
@@ -280,6 +366,10 @@ def print_summary(report: MaterializeReport, console: Console) -> None:
             f"{location.name:<12} {len(location.materialized):>4} materialization(s) "
             f"in {len(location.runs)} run(s)"
         )
+        # What assets said about themselves (`ol_orchestrate.lib.run_summary`): deliveries' counts.
+        for run in location.runs:
+            for asset, text in run.summaries.items():
+                console.print(f"{'':<12} {asset}: {text}")
         if location.skipped_partitioned:
             console.print(
                 f"{'':<12} {len(location.skipped_partitioned)} partitioned asset(s) had no "
@@ -303,6 +393,11 @@ def print_summary(report: MaterializeReport, console: Console) -> None:
     console.print(f"warehouse  {settings.warehouse_path}")
     console.print(f"runs       {settings.dagster_home}")
     console.print("UI         uv run ol-platform ui   (then open http://127.0.0.1:3000)")
+    superset_url = settings.superset_url or read_local_server(settings.data_dir)
+    if superset_url:
+        console.print(f"Superset   {superset_url}   (datasets and dashboards published to it)")
+    else:
+        console.print("Superset   not running: publishing skipped (uv run ol-platform superset)")
     if not report.success:
         failed = [loc.name for loc in report.locations if not loc.success]
         console.print(

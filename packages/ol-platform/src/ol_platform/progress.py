@@ -8,6 +8,9 @@ import time
 import dagster as dg
 from rich.console import Console
 
+from ol_orchestrate.lib.run_summary import SUMMARY_METADATA_KEY
+
+POLL_SECONDS = 1.0
 _WATCHED = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_FAILURE,
@@ -27,6 +30,7 @@ class RunProgress:
         self._thread = threading.Thread(target=self._poll, name="run-progress", daemon=True)
         self.materialized: list[dg.AssetKey] = []
         self.failed_steps: list[str] = []
+        self.summaries: dict[str, str] = {}
 
     def __enter__(self) -> RunProgress:
         self._thread.start()
@@ -38,12 +42,14 @@ class RunProgress:
         self._drain()
 
     def _poll(self) -> None:
-        while not self._stop.wait(0.25):
+        # Each poll is a query of the instance's storage competing with the run for the CPU (a
+        # tracking-log range keeps both cores busy): once a second is live enough.
+        while not self._stop.wait(POLL_SECONDS):
             self._drain()
 
     def _drain(self) -> None:
         # Only the watched events, and only those after the last poll: a run's log can hold
-        # thousands of events (dbt), re-reading all of it every 0.25 s would grow quadratically.
+        # thousands of events (dbt), re-reading all of it at every poll would grow quadratically.
         connection = self._instance.get_records_for_run(
             self._run_id, cursor=self._cursor, of_type=_WATCHED
         )
@@ -58,10 +64,26 @@ class RunProgress:
                 key = event.asset_key
                 if key is not None:
                     self.materialized.append(key)
-                    self._console.print(f"  [green]✓[/green] {key.to_user_string()}")
+                    summary = _summary(event)
+                    if summary:
+                        self.summaries[key.to_user_string()] = summary
+                    suffix = f" [dim]({summary})[/dim]" if summary else ""
+                    # A range run records one materialization per partition (day).
+                    partition = f" [dim]{event.partition}[/dim]" if event.partition else ""
+                    self._console.print(
+                        f"  [green]✓[/green] {key.to_user_string()}{partition}{suffix}"
+                    )
             else:
                 self.failed_steps.append(event.step_key or "?")
                 self._console.print(f"  [red]✗ {event.step_key}[/red]: {event.message}")
+
+
+def _summary(event: dg.DagsterEvent) -> str | None:
+    """The `ol/summary` metadata of a materialization event, if the asset gave one."""
+    materialization = event.step_materialization_data.materialization
+    value = (materialization.metadata or {}).get(SUMMARY_METADATA_KEY)
+    text = getattr(value, "value", value)
+    return str(text) if text else None
 
 
 def elapsed_since(start: float) -> str:

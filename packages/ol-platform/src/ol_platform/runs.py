@@ -31,6 +31,8 @@ class RunOutcome:
     materialized: list[dg.AssetKey] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # asset key -> the one-line summary its materialization carried (`ol/summary` metadata)
+    summaries: dict[str, str] = field(default_factory=dict)
 
 
 def execute_run(
@@ -71,4 +73,5 @@ def execute_run(
         materialized=progress.materialized,
         failed_steps=progress.failed_steps,
         seconds=time.monotonic() - start,
+        summaries=progress.summaries,
     )

@@ -1,7 +1,8 @@
 """One tick of a location's sensors, as the Dagster daemon would run it, for local runs.
 
 Partitioned assets (a dynamic partition per Canvas course, a daily partition per tracking-log day)
-are driven by sensors that add partitions and request runs. `ol-platform materialize` has no
+are driven by sensors that add partitions and request runs (a tracking-log sensor requests a
+range of days per run, through the run's partition-range tags). `ol-platform materialize` has no
 daemon, so it evaluates every sensor once: it applies the tick's dynamic-partition requests, stores
 its cursor in the instance, and returns its run requests for the caller to execute in-process.
 """
@@ -14,6 +15,10 @@ import dagster as dg
 from dagster._core.definitions.dynamic_partitions_request import (
     AddDynamicPartitionsRequest,
     DeleteDynamicPartitionsRequest,
+)
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
 )
 
 from ol_orchestrate.lib.automation import is_policy_sensor
@@ -87,6 +92,16 @@ def job_for_request(
     if job_name:
         return defs.resolve_job_def(job_name)
     return defs.resolve_implicit_global_asset_job_def()
+
+
+def request_span(request: dg.RunRequest) -> str | None:
+    """What partitions a run request runs, for labels: its key, `first..last` for a range
+    (the range tags a tracking-log sensor sets), or None."""
+    if request.partition_key:
+        return request.partition_key
+    first = request.tags.get(ASSET_PARTITION_RANGE_START_TAG)
+    last = request.tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    return f"{first}..{last}" if first and last else None
 
 
 def assets_for_request(

@@ -8,6 +8,7 @@ import sys
 from types import FrameType
 
 from ol_sandbox.data import SIZES, Institution
+from ol_sandbox.edxorg import BUCKET
 from ol_sandbox.faults import ENV_VAR, FaultConfig
 from ol_sandbox.openedx import client_id_for, client_secret_for
 from ol_sandbox.server import SandboxServer
@@ -24,6 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument(
+        "--s3-port", type=int, default=8766, help="edX.org's delivery bucket (S3-compatible)"
+    )
+    serve.add_argument(
+        "--lake-root",
+        default=None,
+        help="the lake folder Airbyte's S3 destination writes to (default: none, syncs fail)",
+    )
+    serve.add_argument(
         "--token-ttl", type=float, default=3600, help="OAuth token lifetime in seconds"
     )
     return parser
@@ -38,7 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     institution = Institution.from_size(args.size, seed=args.seed)
     server = SandboxServer(
-        institution, args.host, args.port, token_ttl=args.token_ttl, fault_config=faults
+        institution,
+        args.host,
+        args.port,
+        token_ttl=args.token_ttl,
+        fault_config=faults,
+        s3_port=args.s3_port,
+        lake_root=args.lake_root,
     )
 
     def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -59,6 +74,21 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     print(f"  canvas: {server.canvas_url}  (bearer token in dg_deployments/local/secrets.yaml)")
+    print(
+        f"  edxorg: catalog {server.edxorg_catalog_url}, delivery bucket s3://{BUCKET} at "
+        f"{server.s3_url}",
+        flush=True,
+    )
+    print(
+        f"  alerts: Slack {server.slack_api_url} (received: {server.url}/slack/messages), "
+        f"Sentry {server.sentry_dsn} (received: {server.url}/sentry/events)",
+        flush=True,
+    )
+    print(
+        f"  airbyte: {server.airbyte_url}/api/public/v1 (MITx Online and xPro app databases; "
+        f"S3 destination: {args.lake_root or 'none, syncs fail'})",
+        flush=True,
+    )
     if faults.enabled:
         print(f"  random faults from {ENV_VAR}: {faults}", flush=True)
     try:

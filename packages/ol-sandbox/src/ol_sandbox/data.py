@@ -20,7 +20,10 @@ from typing import TypedDict
 # import production code (and production code must never need the sandbox).
 DEFAULT_DEPLOYMENTS: tuple[str, ...] = ("mitxonline", "xpro")
 
-# Day 0 of every synthetic institution. Enrollment activity falls in [ANCHOR_DATE, +days).
+# Day 0 of every synthetic institution. Enrollment activity falls in [ANCHOR_DATE, +days);
+# `Institution.from_size(..., days=N)` moves day 0 back so a longer window ends where the size's
+# does (a year: from 2025-01-19 for the default size). The platform's local daily partitions start
+# at LOCAL_START_DATE (openedx, edxorg), a year before ANCHOR_DATE.
 ANCHOR_DATE = date(2026, 1, 5)
 
 
@@ -43,6 +46,8 @@ SIZES: dict[str, SizeKnobs] = {
 _ORGS: Mapping[str, tuple[str, ...]] = {
     "mitxonline": ("MITx",),
     "xpro": ("xPRO", "MITxPRO"),
+    # Residential MITx: the LMS database legacy_openedx reads (ol_sandbox.edxapp).
+    "mitx": ("MITx",),
 }
 _XPRO_PROGRAMS = ("DgtlTF", "AMx", "QCF", "SysEngx", "CSx", "LASERx")
 _SUBJECTS = (
@@ -216,13 +221,30 @@ class Institution:
         return cls(seed, courses, learners, days, anchor, generated)
 
     @classmethod
-    def from_size(cls, size: str = "default", seed: int = 42) -> Institution:
+    def from_size(
+        cls, size: str = "default", seed: int = 42, days: int | None = None
+    ) -> Institution:
+        """The institution of a named size; `days` replaces the size's activity window, which
+        then ends where the size's own does (it grows into the past: every day of it stays in
+        the past for the platform's daily partitions, whatever the length)."""
         try:
             knobs = SIZES[size]
         except KeyError:
             msg = f"unknown sandbox size {size!r}; expected one of: {', '.join(SIZES)}"
             raise ValueError(msg) from None
-        return cls.generate(seed=seed, **knobs)
+        if days is None or days == knobs["days"]:
+            return cls.generate(seed=seed, **knobs)
+        if days < 1:
+            msg = f"need days >= 1, got {days}"
+            raise ValueError(msg)
+        anchor = ANCHOR_DATE + timedelta(days=knobs["days"] - days)
+        return cls.generate(
+            seed=seed,
+            courses=knobs["courses"],
+            learners=knobs["learners"],
+            days=days,
+            anchor=anchor,
+        )
 
     def deployment(self, name: str) -> DeploymentData:
         try:

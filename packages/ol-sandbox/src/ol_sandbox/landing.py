@@ -11,12 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ol_sandbox.data import Institution
+from ol_sandbox.edxapp import write_edxapp_sqlite
 from ol_sandbox.tracking_logs import write_tracking_logs
 
 # Each provisioner writes one kind of file into the landing area under `lake_root` and returns
 # the paths it wrote. Add new file-based sources here.
 LandingProvisioner = Callable[[Institution, str], list[str]]
-PROVISIONERS: tuple[LandingProvisioner, ...] = (write_tracking_logs,)
+PROVISIONERS: tuple[LandingProvisioner, ...] = (
+    write_tracking_logs,
+    # The legacy LMS database of the embedded default (SQLite; legacy_openedx reads it).
+    write_edxapp_sqlite,
+)
 
 
 def provision_landing(institution: Institution, lake_root: str) -> list[str]:

@@ -3,8 +3,18 @@
 Stdlib only (`http.server` in a background thread) so it starts in milliseconds in tests and in
 dev. Open edX deployments are served under `/openedx/<deployment>/` (`ol_sandbox.openedx`) and
 Canvas under `/canvas/` (`ol_sandbox.canvas`) with the real paths, auth and payload shapes (see
-docs/contracts.md); `.faults` injects throttling, errors, stalls, truncated bodies, connection
-resets and changed payloads; `.requests` logs what was asked.
+docs/contracts.md), and the failure alerts' Slack (`/slack/`) and Sentry (`/sentry/`) endpoints
+record what they receive, and so do healthchecks.io's ping URLs (`/healthchecks/`); `/vault/` is
+Vault's dynamic database credentials for the legacy LMS database (`ol_sandbox.vault`), and each
+legacy LMS's Studio course exports (`/studio/`, `ol_sandbox.studio`) and forum (`/forum/`,
+`ol_sandbox.forum`). Airbyte's public API is under `/airbyte/` (`ol_sandbox.airbyte`): each
+sync writes the MITx Online and xPro application tables into `lake_root` as its S3 destination.
+The learning catalogs are under `/learn_sources/<source>/` (`ol_sandbox.learn_sources`) and MIT
+Learn's signature-verifying webhook receiver under `/mit_learn/` (`ol_sandbox.learn_webhook`).
+edX.org is two things: its catalog API under `/edxorg/` (`ol_sandbox.edxorg.catalog`) and its
+delivery bucket, an S3-compatible endpoint of its own (moto's server, `.delivery_bucket`,
+`.s3_url`) started and stopped with this server; `.faults` injects throttling, errors, stalls,
+truncated bodies, connection resets and changed payloads; `.requests` logs what was asked.
 """
 
 from __future__ import annotations
@@ -22,11 +32,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ol_sandbox.airbyte import AIRBYTE_PREFIX, AirbyteApi
 from ol_sandbox.canvas import CANVAS_PREFIX, CanvasApi, throttle_response
 from ol_sandbox.data import Institution
+from ol_sandbox.edxapp import LEGACY_DEPLOYMENTS
+from ol_sandbox.edxorg import EDXORG_PREFIX, CatalogApi, DeliveryBucket
 from ol_sandbox.faults import PAYLOAD_KINDS, Fault, FaultConfig, FaultInjector, mutate_payload
+from ol_sandbox.forum import FORUM_PREFIX, ForumApi
+from ol_sandbox.healthchecks import HEALTHCHECKS_PREFIX, HealthchecksApi
+from ol_sandbox.learn_sources import LEARN_SOURCES_PREFIX, LearnSourcesApi
+from ol_sandbox.learn_webhook import LEARN_PREFIX, CatalogWebhook
 from ol_sandbox.openedx import OPENEDX_PREFIX, OpenEdxApi
 from ol_sandbox.routing import Request, Response, Routes
+from ol_sandbox.sentry import SENTRY_PREFIX, SentryIngest
+from ol_sandbox.slack import SLACK_PREFIX, SlackApi
+from ol_sandbox.studio import STUDIO_PREFIX, StudioApi
+from ol_sandbox.vault import VAULT_PREFIX, DatabaseRole, VaultApi
 
 
 @dataclass(frozen=True)
@@ -215,8 +236,14 @@ class SandboxServer:
         token_ttl: float = 3600,
         fault_config: FaultConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        delivery_bucket: bool = True,
+        s3_port: int = 0,
+        lake_root: str | None = None,
     ) -> None:
-        """`fault_config=None` reads random faults from `OL_SANDBOX_FAULTS` (unset: none)."""
+        """`fault_config=None` reads random faults from `OL_SANDBOX_FAULTS` (unset: none).
+        `delivery_bucket=False` leaves out edX.org's delivery bucket (moto's S3 server on
+        `s3_port`), for tests that need only the HTTP APIs. `lake_root` is where the Airbyte
+        emulator's S3 destination writes (None: its syncs fail, as with no bucket)."""
         self.institution = institution
         self.host = host
         self._requested_port = port
@@ -231,7 +258,42 @@ class SandboxServer:
         self._thread: threading.Thread | None = None
         self.openedx = OpenEdxApi(institution, token_ttl=token_ttl, clock=clock)
         self.canvas = CanvasApi(institution, clock=clock)
-        self._mounts: dict[str, Routes] = {OPENEDX_PREFIX: self.openedx, CANVAS_PREFIX: self.canvas}
+        # Where the failure alerts go: Slack's Web API and webhooks, Sentry's event ingest.
+        self.slack = SlackApi()
+        self.sentry = SentryIngest()
+        self.edxorg = CatalogApi(institution, token_ttl=token_ttl, clock=clock)
+        self.delivery_bucket: DeliveryBucket | None = (
+            DeliveryBucket(institution, host, s3_port) if delivery_bucket else None
+        )
+        # The legacy LMS database's dynamic credentials (users created on MariaDB only when a
+        # lease is asked for) and the healthchecks.io pings of its daily extraction.
+        self.vault = VaultApi(
+            [DatabaseRole(f"mariadb-{deployment}") for deployment in LEGACY_DEPLOYMENTS],
+            clock=clock,
+        )
+        self.healthchecks = HealthchecksApi()
+        # The legacy LMSes' Studio (OLX course exports) and discussion forum, for the IRx bundle.
+        self.studio = StudioApi(institution, token_ttl=token_ttl, clock=clock)
+        self.forum = ForumApi(institution)
+        # The learning catalogs MIT Learn is fed from, and MIT Learn's webhook receiver.
+        self.learn_sources = LearnSourcesApi(institution, token_ttl=token_ttl, clock=clock)
+        self.learn_webhook = CatalogWebhook()
+        # Airbyte: the MITx Online and xPro application databases, replicated into the lake.
+        self.airbyte = AirbyteApi(institution, lake_root=lake_root)
+        self._mounts: dict[str, Routes] = {
+            OPENEDX_PREFIX: self.openedx,
+            CANVAS_PREFIX: self.canvas,
+            SLACK_PREFIX: self.slack,
+            SENTRY_PREFIX: self.sentry,
+            EDXORG_PREFIX: self.edxorg,
+            VAULT_PREFIX: self.vault,
+            HEALTHCHECKS_PREFIX: self.healthchecks,
+            STUDIO_PREFIX: self.studio,
+            FORUM_PREFIX: self.forum,
+            LEARN_SOURCES_PREFIX: self.learn_sources,
+            LEARN_PREFIX: self.learn_webhook,
+            AIRBYTE_PREFIX: self.airbyte,
+        }
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -247,10 +309,20 @@ class SandboxServer:
             daemon=True,
         )
         self._thread.start()
+        self.vault.start()
+        if self.delivery_bucket is not None:
+            try:
+                self.delivery_bucket.start()
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     def stop(self) -> None:
         self._stopping.set()  # wakes "slow" faults
+        self.vault.stop()  # revokes live leases: no sandbox database user outlives the sandbox
+        if self.delivery_bucket is not None:
+            self.delivery_bucket.stop()
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
@@ -302,6 +374,65 @@ class SandboxServer:
     def canvas_url(self) -> str:
         """Base URL of the Canvas emulator (the API is under `<canvas_url>/api/v1/`)."""
         return f"{self.url}/{CANVAS_PREFIX}"
+
+    @property
+    def edxorg_catalog_url(self) -> str:
+        """Base URL of edX.org's catalog (Discovery) emulator (`<url>/api/v1/programs/`, ...)."""
+        return f"{self.url}/{EDXORG_PREFIX}"
+
+    @property
+    def s3_url(self) -> str:
+        """The S3-compatible endpoint serving edX.org's delivery bucket."""
+        if self.delivery_bucket is None:
+            raise RuntimeError("this sandbox was started without the delivery bucket")
+        return self.delivery_bucket.url
+
+    @property
+    def vault_url(self) -> str:
+        """The Vault emulator's address (hvac's `url`; the API is under `<vault_url>/v1/`)."""
+        return f"{self.url}/{VAULT_PREFIX}"
+
+    def learn_source_url(self, source: str) -> str:
+        """Base URL of one learning catalog (`mit_climate`, `mitpe`, `oll`, `sloan`, `ovs`)."""
+        return f"{self.url}/{LEARN_SOURCES_PREFIX}/{source}"
+
+    @property
+    def learn_url(self) -> str:
+        """Base URL of MIT Learn's webhook receiver (`<learn_url>/api/v1/webhooks/...`)."""
+        return f"{self.url}/{LEARN_PREFIX}"
+
+    @property
+    def airbyte_url(self) -> str:
+        """Airbyte's base URL: public API `<url>/api/public/v1`, configuration `<url>/api/v1`."""
+        return f"{self.url}/{AIRBYTE_PREFIX}"
+
+    @property
+    def healthchecks_url(self) -> str:
+        """healthchecks.io's ping base (`<healthchecks_url>/<uuid>`, `/<uuid>/fail`, ...)."""
+        return f"{self.url}/{HEALTHCHECKS_PREFIX}"
+
+    def studio_url(self, deployment: str) -> str:
+        """A legacy LMS's Studio (course exports; its LMS token endpoint too)."""
+        return f"{self.url}/{STUDIO_PREFIX}/{deployment}"
+
+    def forum_url(self, deployment: str) -> str:
+        """A legacy LMS's discussion service (`<forum_url>/api/v1/threads`)."""
+        return f"{self.url}/{FORUM_PREFIX}/{deployment}"
+
+    @property
+    def slack_api_url(self) -> str:
+        """Base URL of the Slack Web API emulator (`<slack_api_url>/chat.postMessage`, ...)."""
+        return f"{self.url}/{SLACK_PREFIX}/api"
+
+    @property
+    def slack_webhook_url(self) -> str:
+        """The sandbox's one incoming-webhook URL."""
+        return f"{self.url}/{SLACK_PREFIX}/webhook/{self.slack.webhook_path}"
+
+    @property
+    def sentry_dsn(self) -> str:
+        """A DSN whose events this sandbox's Sentry ingest records."""
+        return self.sentry.dsn(self.url)
 
     # -- request log --------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ _WEEKEND_FACTOR = 0.6
 _HOSTS = {
     "mitxonline": "courses.mitxonline.mit.edu",
     "xpro": "courses.xpro.mit.edu",
+    "edxorg": "courses.edx.org",
 }
 _BROWSER_AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -107,11 +108,16 @@ def file_name(day: date, worker: int) -> str:
 
 def tracking_log_days(institution: Institution, deployment: str) -> Iterator[TrackingLogDay]:
     """Every day of the activity window of `deployment`, in date order."""
-    data = institution.deployment(deployment)
+    yield from deployment_days(institution, institution.deployment(deployment))
+
+
+def deployment_days(institution: Institution, data: DeploymentData) -> Iterator[TrackingLogDay]:
+    """Every day of the activity window of the LMS `data` describes (an institution's deployment,
+    or another platform's courses such as edX.org's, `ol_sandbox.edxorg`), in date order."""
     user_ids = {name: 1000 + index for index, name in enumerate(data.usernames)}
     for offset in range(institution.days):
         day = institution.anchor + timedelta(days=offset)
-        rng = random.Random(f"{institution.seed}:{deployment}:tracking_logs:{day.isoformat()}")
+        rng = random.Random(f"{institution.seed}:{data.name}:tracking_logs:{day.isoformat()}")
         yield _generate_day(rng, data, user_ids, day)
 
 

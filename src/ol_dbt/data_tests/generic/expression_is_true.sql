@@ -1,12 +1,9 @@
 {# Fails for every row where `expression` (SQL over the model's columns) is false or null. #}
 {% test expression_is_true(model, expression) %}
 
-with violations as (
-    select *
-    from {{ model }}
-    where not coalesce(({{ expression }}), false)
-)
+    with violations as (select * from {{ model }} where not coalesce(({{ expression }}), false))
 
-select * from violations
+    select *
+    from violations
 
 {% endtest %}

@@ -13,9 +13,7 @@
     {{ return(adapter.dispatch('canvas_source', 'ol_dbt')(table_name)) }}
 {%- endmacro %}
 
-{% macro default__canvas_source(table_name) -%}
-    {{ source('canvas', table_name) }}
-{%- endmacro %}
+{% macro default__canvas_source(table_name) -%} {{ source('canvas', table_name) }} {%- endmacro %}
 
 {% macro duckdb__canvas_source(table_name) -%}
     {#- source() first, always: it records the lineage at parse time -#}
@@ -28,11 +26,9 @@
             {%- do log('canvas_source: no raw file matches ' ~ glob_match.group(1)
                 ~ '; building on an empty canvas.' ~ table_name ~ ' table', info=true) -%}
             {{ ol_dbt.canvas_empty_relation(table_name) }}
-        {%- else -%}
-            {{ relation }}
+        {%- else -%} {{ relation }}
         {%- endif -%}
-    {%- else -%}
-        {{ relation }}
+    {%- else -%} {{ relation }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -45,9 +41,11 @@
     {%- endif -%}
     (
         select
-        {%- for column in columns %}
-            cast(null as {{ column.data_type or 'varchar' }}) as {{ column.name }}{{ "," if not loop.last }}
-        {%- endfor %}
+            {%- for column in columns %}
+                cast(
+                    null as {{ column.data_type or 'varchar' }}
+                ) as {{ column.name }}{{ "," if not loop.last }}
+            {%- endfor %}
         where false
     )
 {%- endmacro %}

@@ -21,5 +21,9 @@
 {%- endmacro %}
 
 {% macro trino__cast_timestamp(expr) -%}
-    cast(from_iso8601_timestamp(nullif(trim(cast({{ expr }} as varchar)), '')) at time zone 'UTC' as timestamp(6))
+    cast(
+        from_iso8601_timestamp(
+            nullif(trim(cast({{ expr }} as varchar)), '')
+        ) at time zone 'UTC' as timestamp(6)
+    )
 {%- endmacro %}

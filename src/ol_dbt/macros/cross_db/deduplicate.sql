@@ -31,14 +31,15 @@
         exclude_columns(
             input => table(
                 select *
-                from (
-                    select
-                        deduplicate_input.*,
-                        row_number() over (
-                            {{ ol_dbt.deduplicate_window(partition_by, order_by) }}
-                        ) as deduplicate_row_number
-                    from {{ relation }} as deduplicate_input
-                ) as numbered
+                from
+                    (
+                        select
+                            deduplicate_input.*,
+                            row_number() over (
+                                {{ ol_dbt.deduplicate_window(partition_by, order_by) }}
+                            ) as deduplicate_row_number
+                        from {{ relation }} as deduplicate_input
+                    ) as numbered
                 where deduplicate_row_number = 1
             ),
             columns => descriptor(deduplicate_row_number)
@@ -53,5 +54,6 @@
     {%- if not partition_items or not order_items -%}
         {{ exceptions.raise_compiler_error("deduplicate: partition_by and order_by must not be empty") }}
     {%- endif -%}
-    partition by {{ partition_items | join(', ') }} order by {{ order_items | join(', ') }}
+    partition by {{ partition_items | join(', ') }}
+    order by {{ order_items | join(', ') }}
 {%- endmacro %}

@@ -7,13 +7,10 @@
 {% macro union_openedx_deployments(table_name, columns) -%}
     {%- set deployments = var('openedx_deployments', ['mitxonline', 'xpro']) -%}
     {%- for deployment in deployments %}
-    select
-        {%- for column in columns %}
-        "{{ column }}"{{ "," if not loop.last }}
-        {%- endfor %}
-    from {{ source('openedx', deployment ~ '_' ~ table_name) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select {%- for column in columns %} "{{ column }}"{{ "," if not loop.last }} {%- endfor %}
+        from {{ source('openedx', deployment ~ '_' ~ table_name) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 {%- endmacro %}

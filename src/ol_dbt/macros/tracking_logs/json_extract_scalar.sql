@@ -14,7 +14,8 @@
 
 {% macro duckdb__json_extract_scalar(json_text, json_path) -%}
     case
-        when json_type(try_cast({{ json_text }} as json), {{ json_path }}) not in ('OBJECT', 'ARRAY')
-            then json_extract_string(try_cast({{ json_text }} as json), {{ json_path }})
+        when
+            json_type(try_cast({{ json_text }} as json), {{ json_path }}) not in ('OBJECT', 'ARRAY')
+        then json_extract_string(try_cast({{ json_text }} as json), {{ json_path }})
     end
 {%- endmacro %}

@@ -33,15 +33,15 @@
             {%- endif -%}
             (
                 select
-                {%- for column in columns %}
-                    cast(null as {{ column.data_type or 'varchar' }}) as "{{ column.name }}"{{ "," if not loop.last }}
-                {%- endfor %}
+                    {%- for column in columns %}
+                        cast(
+                            null as {{ column.data_type or 'varchar' }}
+                        ) as "{{ column.name }}"{{ "," if not loop.last }}
+                    {%- endfor %}
                 where false
             )
-        {%- else -%}
-            {{ relation }}
+        {%- else -%} {{ relation }}
         {%- endif -%}
-    {%- else -%}
-        {{ relation }}
+    {%- else -%} {{ relation }}
     {%- endif -%}
 {%- endmacro %}

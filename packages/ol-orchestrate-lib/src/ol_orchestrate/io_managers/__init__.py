@@ -5,10 +5,12 @@ place the path rules live, for the IO managers, the dbt sources and the tests al
 """
 
 from ol_orchestrate.io_managers.file_object import (
+    CONTENT_HASH_METADATA_KEY,
     LAKE_FILE_NAME,
     FileObjectIOManager,
     LakeObjectNotFoundError,
     S3FileObjectIOManager,
+    content_hash,
     lake_io_manager_from_settings,
     lake_path_for,
     partition_segments,
@@ -18,10 +20,12 @@ from ol_orchestrate.io_managers.file_object import (
 )
 
 __all__ = [
+    "CONTENT_HASH_METADATA_KEY",
     "LAKE_FILE_NAME",
     "FileObjectIOManager",
     "LakeObjectNotFoundError",
     "S3FileObjectIOManager",
+    "content_hash",
     "lake_io_manager_from_settings",
     "lake_path_for",
     "partition_segments",

@@ -20,6 +20,7 @@ replaces its object, so re-materializing is idempotent.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -129,6 +130,24 @@ def is_local(path: UPath) -> bool:
     return path.protocol in LOCAL_PROTOCOLS
 
 
+# Output metadata: a digest of the table's content without its retrieval stamps, so a consumer
+# can tell a raw table that was fetched again with the same data (the dbt build of the lakehouse
+# skips what no raw table it reads changed) from one whose data changed.
+CONTENT_HASH_METADATA_KEY = "ol/content_hash"
+# Columns that change at every retrieval whatever the data (raw_tables.RETRIEVED_AT).
+RETRIEVAL_STAMP_COLUMNS = frozenset({"retrieved_at"})
+
+
+def content_hash(table: pa.Table) -> str:
+    """A digest of `table`'s schema and rows, its retrieval stamps left out: the same for the
+    same data in the same order, whenever it was retrieved."""
+    kept = table.drop_columns([c for c in table.column_names if c in RETRIEVAL_STAMP_COLUMNS])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, kept.schema) as writer:
+        writer.write_table(kept.combine_chunks())
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:32]
+
+
 def serialize_table(table: pa.Table) -> bytes:
     """The complete Parquet file for `table`, in memory."""
     sink = pa.BufferOutputStream()
@@ -185,7 +204,8 @@ def _normalize_partition_key(
 class FileObjectIOManager(ConfigurableIOManager):
     """Stores asset outputs (`pyarrow.Table`) as Parquet under `lake_root` (any UPath/fsspec URL).
 
-    Output metadata: `path`, `row_count`, `bytes` (and `dagster/row_count`). A `None` output is
+    Output metadata: `path`, `row_count`, `bytes` (and `dagster/row_count`), `ol/content_hash`
+    (`content_hash`: the data without its retrieval stamps). A `None` output is
     not written (assets that report "skipped"). Inputs from a partitioned upstream spanning
     several partitions are the concatenation of those partitions, in partition order.
     """
@@ -246,6 +266,7 @@ class FileObjectIOManager(ConfigurableIOManager):
                 "row_count": MetadataValue.int(obj.num_rows),
                 "dagster/row_count": MetadataValue.int(obj.num_rows),
                 "bytes": MetadataValue.int(len(data)),
+                CONTENT_HASH_METADATA_KEY: MetadataValue.text(content_hash(obj)),
             }
         )
 

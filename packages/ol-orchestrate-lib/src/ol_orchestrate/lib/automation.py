@@ -24,6 +24,8 @@ import dagster as dg
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings
 
 RAW_LAYER = "raw"
+# The key prefix (and warehouse schema) of the raw tables Airbyte connections land (lakehouse).
+AIRBYTE_RAW_PREFIX = "ol_warehouse_raw_data"
 # Asset metadata carrying a raw asset's cadence (read back by `freshness_checks`).
 CADENCE_CRON_KEY = "ol/cadence_cron"
 CADENCE_MAX_LAG_KEY = "ol/cadence_max_lag_minutes"
@@ -31,6 +33,13 @@ CADENCE_MAX_LAG_KEY = "ol/cadence_max_lag_minutes"
 AUTOMATION_SENSOR_SUFFIX = "_automation"
 FRESHNESS_SENSOR_SUFFIX = "_freshness_checks"
 AUTOMATION_SENSOR_INTERVAL_SECONDS = 60
+# Tag of sensors only the daemon runs (the platform's failure alerts, which watch every location's
+# runs): a local driver that ticks sensors itself skips them like the policy sensors.
+DAEMON_ONLY_TAG = "ol/daemon_only"
+# Tag of assets that snapshot the Dagster instance itself (the platform's health): a driver that
+# runs locations one after another runs theirs after every location that does not read them, so
+# the snapshot shows that run's own ingestion.
+OBSERVES_INSTANCE_TAG = "ol/observes_instance"
 FRESHNESS_SENSOR_INTERVAL_SECONDS = 600
 
 
@@ -92,7 +101,10 @@ def default_schedule_status(settings: PlatformSettings | None = None) -> dg.Defa
 
 
 def is_raw_key(key: dg.AssetKey) -> bool:
-    """`[source_system, "raw", name]`: the platform's raw layer."""
+    """`[source_system, "raw", name]`: the platform's raw layer; also the tables Airbyte lands,
+    keyed `[ol_warehouse_raw_data, <table>]` like the warehouse schema the dbt sources read."""
+    if len(key.path) == 2 and key.path[0] == AIRBYTE_RAW_PREFIX:
+        return True
     return len(key.path) >= 3 and key.path[1] == RAW_LAYER
 
 
@@ -172,11 +184,25 @@ def _freshness_checks_api() -> Iterator[None]:
         yield
 
 
+def daemon_only_tags() -> dict[str, str]:
+    """Tags marking a sensor that only the daemon runs (see `is_policy_sensor`)."""
+    return {DAEMON_ONLY_TAG: "true"}
+
+
+def observes_instance_tags() -> dict[str, str]:
+    """Tags marking an asset that reads the Dagster instance's runs and checks (see
+    `OBSERVES_INSTANCE_TAG`)."""
+    return {OBSERVES_INSTANCE_TAG: "true"}
+
+
 def is_policy_sensor(sensor: dg.SensorDefinition) -> bool:
-    """True for the automation and freshness sensors the bootstrap adds to every location (the
-    daemon drives them; a local driver that ticks sensors itself skips them)."""
-    return isinstance(sensor, dg.AutomationConditionSensorDefinition) or sensor.name.endswith(
-        FRESHNESS_SENSOR_SUFFIX
+    """True for the automation and freshness sensors the bootstrap adds to every location, and
+    for sensors tagged `daemon_only_tags()` (the daemon drives them; a local driver that ticks
+    sensors itself skips them)."""
+    return (
+        isinstance(sensor, dg.AutomationConditionSensorDefinition)
+        or sensor.name.endswith(FRESHNESS_SENSOR_SUFFIX)
+        or (sensor.tags or {}).get(DAEMON_ONLY_TAG) == "true"
     )
 
 

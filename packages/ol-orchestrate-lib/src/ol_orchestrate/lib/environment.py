@@ -53,6 +53,9 @@ class MissingSourceConfigError(KeyError):
 
 
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+# The sandbox's S3-compatible endpoint (moto's server): object stores outside the lake, such as
+# edX.org's delivery bucket, are read there in dev/ci with the boto3 code production runs on AWS.
+DEFAULT_SANDBOX_S3_URL = "http://127.0.0.1:8766"
 # Secrets of deployed environments live under this Vault prefix; locally the same path without it.
 DEPLOYED_SECRET_PREFIX = "pipelines/"  # noqa: S105  # pragma: allowlist secret (a path prefix)
 BASE_URL_SUFFIX = "_BASE_URL"
@@ -91,6 +94,8 @@ class PlatformSettings:
     vault_kv_version: int
     sandbox_url: str | None
     superset_url: str | None
+    # dev/ci: the sandbox's S3 endpoint (OL_SANDBOX_S3_URL); None deployed (the real AWS).
+    sandbox_s3_url: str | None
     superset_secret_path: str
     superset_database_name: str
     # `<NAME>_BASE_URL` variables (e.g. OPENEDX_XPRO_BASE_URL, CANVAS_BASE_URL), keyed by the
@@ -100,6 +105,12 @@ class PlatformSettings:
     @property
     def is_local(self) -> bool:
         return self.environment.is_local
+
+    @property
+    def serving_warehouse_path(self) -> Path:
+        """The read-only copy of the published marts a local Superset reads (dev/ci), next to
+        the warehouse: dbt keeps the one DuckDB writer of `warehouse_path` to itself."""
+        return self.warehouse_path.with_name(f"{self.warehouse_path.stem}.serving.duckdb")
 
     def source_base_url(self, name: str, hosts: Mapping[str, str], sandbox_path: str) -> str:
         """Where source system `name` answers in this environment.
@@ -145,10 +156,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PlatformSettings:
     if env.is_local:
         lake_root = _env(environ, "OL_LAKE_ROOT", str(data_dir / "lake"))
         sandbox_url: str | None = _env(environ, "OL_SANDBOX_URL", DEFAULT_SANDBOX_URL).rstrip("/")
+        sandbox_s3_url: str | None = _env(
+            environ, "OL_SANDBOX_S3_URL", DEFAULT_SANDBOX_S3_URL
+        ).rstrip("/")
         secrets_backend = _env(environ, "OL_SECRETS_BACKEND", "local")
     else:
         lake_root = _env(environ, "OL_LAKE_ROOT", f"s3://ol-data-lake-{env.value}")
         sandbox_url = None
+        sandbox_s3_url = None
         secrets_backend = _env(environ, "OL_SECRETS_BACKEND", "vault")
 
     return PlatformSettings(
@@ -172,6 +187,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PlatformSettings:
         vault_kv_mount=_env(environ, "VAULT_KV_MOUNT", "secret-data"),
         vault_kv_version=int(_env(environ, "VAULT_KV_VERSION", "2")),
         sandbox_url=sandbox_url,
+        sandbox_s3_url=sandbox_s3_url,
         superset_url=(environ.get("SUPERSET_URL") or "").strip().rstrip("/") or None,
         superset_secret_path=_env(environ, "SUPERSET_SECRET_PATH", "superset/api"),
         superset_database_name=_env(

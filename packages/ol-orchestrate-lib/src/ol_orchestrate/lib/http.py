@@ -346,10 +346,26 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         authenticated: bool = True,
         retry: bool = True,
+        files: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
-        """Send a request with retries; returns the (successful, fully read) response."""
+        """Send a request with retries; returns the (successful, fully read) response.
+
+        `files` makes a multipart upload (httpx's `files`; give bytes, so a retry re-sends them).
+        `content` is a raw body sent byte for byte (a signed webhook's).
+        """
         response, _ = self._send(
-            method, path, params, data, json, headers, authenticated, retry, parse_json=False
+            method,
+            path,
+            params,
+            data,
+            json,
+            headers,
+            authenticated,
+            retry,
+            parse_json=False,
+            files=files,
+            content=content,
         )
         return response
 
@@ -390,6 +406,8 @@ class ApiClient:
         retry: bool,
         *,
         parse_json: bool,
+        files: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
     ) -> tuple[httpx.Response, Any]:
         method = method.upper()
         url = self.url_for(path)
@@ -407,7 +425,14 @@ class ApiClient:
             detail: str | None = None
             try:
                 response = self._http.request(
-                    method, url, params=params, data=data, json=json, headers=request_headers
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    json=json,
+                    files=files,
+                    content=content,
+                    headers=request_headers,
                 )
             except _NOT_RETRYABLE_TRANSPORT as exc:
                 msg = f"{method} {endpoint} failed: {type(exc).__name__}: {self._scrub(str(exc))}"

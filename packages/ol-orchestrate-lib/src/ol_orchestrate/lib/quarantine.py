@@ -139,6 +139,7 @@ def land_rows(
     lake_root: str,
     *,
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
+    asset_key: dg.AssetKey | None = None,
 ) -> pa.Table:
     """Validate rows for an ingestion asset, write its quarantine file and record the counts.
 
@@ -146,12 +147,13 @@ def land_rows(
     written and quarantined, by reason, and where the quarantined records are. When more than
     `max_quarantine_share` of the records were quarantined, raises
     `TooManyRecordsQuarantinedError` instead (the quarantine file is written for diagnosis; the
-    table landed before stays as it was).
+    table landed before stays as it was). In a multi-asset, `asset_key` names the table's asset.
     """
     quarantine = Quarantine()
     table = rows_to_table(rows, schema, required, quarantine)
     partition_key = context.partition_key if context.has_partition_key else None
-    path = quarantine.write(lake_root, context.asset_key, partition_key)
+    key = asset_key or context.asset_key
+    path = quarantine.write(lake_root, key, partition_key)
     metadata = quarantine.metadata()
     if path:
         metadata["quarantine_path"] = path
@@ -170,5 +172,9 @@ def land_rows(
             metadata=metadata,
             allow_retries=False,
         )
-    context.add_output_metadata(metadata)
+    if asset_key is None:
+        context.add_output_metadata(metadata)
+    else:
+        output_name = context.assets_def.get_output_name_for_asset_key(asset_key)
+        context.add_output_metadata(metadata, output_name=output_name)
     return table

@@ -1,9 +1,13 @@
 """Daily tracking-log assets for any source of Open edX tracking logs, built by one factory.
 
 `build_tracking_log_assets` returns, for one source (an Open edX deployment, edX.org, ...), a
-daily-partitioned asset that normalizes one day of raw log files from the landing area into one
+daily-partitioned asset that normalizes each day of raw log files from the landing area into one
 Parquet partition, its asset checks (line accounting, quarantine rate) and a sensor that requests
-the days whose raw files appeared or changed. The day's raw files live under
+the days whose raw files appeared or changed. Days run as ranges: one run normalizes a range of
+consecutive days (`BackfillPolicy.single_run()`, and the sensor requests ranges), recording each
+day's materialization, with its own counts, as soon as that day is written; a day that fails does
+not stop the others, and the run fails afterwards naming it, so the next tick re-requests only the
+failed days (`ol_orchestrate.lib.partition_health`). The day's raw files live under
 
     <landing prefix>/<YYYY-MM-DD>/<any file name>       (hidden files ignored)
 
@@ -17,11 +21,16 @@ quarantined lines next to it under ``quarantine/<source>/<name>/dt=<day>/rejects
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 from upath import UPath
 
 from ol_orchestrate.io_managers import lake_path_for
@@ -37,6 +46,10 @@ QUARANTINE_FILE_NAME = "rejects.parquet"
 # Metadata key (on every materialization) of the fingerprint of the files it read.
 FINGERPRINT_METADATA_KEY = "landing_fingerprint"
 DEFAULT_SENSOR_INTERVAL_SECONDS = 300
+# The longest range of days one sensor-requested run normalizes: a month, so a backfill of years
+# is a few dozen runs (each recording its days as they finish) rather than one run of days.
+DEFAULT_MAX_DAYS_PER_RUN = 31
+FILES_CHANGED = "files changed"
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -178,6 +191,80 @@ def quarantine_rate_check_result(
     )
 
 
+@dataclass(frozen=True)
+class DayCounts:
+    """The line accounting of one normalized day."""
+
+    day: str
+    lines_read: int
+    events_written: int
+    rejected: int
+    quarantined_by_reason: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def unaccounted(self) -> int:
+        return self.lines_read - self.events_written - sum(self.quarantined_by_reason.values())
+
+
+def check_results_for_days(
+    days: Sequence[DayCounts], max_quarantine_rate: float
+) -> list[dg.AssetCheckResult]:
+    """The two checks over the days one run normalized, judged day by day: accounting passes
+    when every day accounts for every line (totals could hide a day's loss behind another's
+    surplus), the quarantine rate when no day is above the threshold."""
+    if len(days) == 1:
+        (day,) = days
+        return [
+            accounting_check_result(day.lines_read, day.events_written, day.quarantined_by_reason),
+            quarantine_rate_check_result(day.lines_read, day.rejected, max_quarantine_rate),
+        ]
+    by_reason: dict[str, int] = {}
+    for day in days:
+        for reason, count in day.quarantined_by_reason.items():
+            by_reason[reason] = by_reason.get(reason, 0) + count
+    totals = accounting_check_result(
+        sum(day.lines_read for day in days), sum(day.events_written for day in days), by_reason
+    )
+    unaccounted = {day.day: day.unaccounted for day in days if day.unaccounted}
+    accounting = dg.AssetCheckResult(
+        check_name=ACCOUNTING_CHECK_NAME,
+        passed=not unaccounted,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"every line of the {len(days)} days was written or quarantined"
+            if not unaccounted
+            else f"{len(unaccounted)} of {len(days)} day(s) with lines neither written nor "
+            f"quarantined: {', '.join(sorted(unaccounted))}"
+        ),
+        metadata={
+            **(totals.metadata or {}),
+            "days": len(days),
+            "days_unaccounted": dg.MetadataValue.json(unaccounted),
+        },
+    )
+    rates = {day.day: day.rejected / day.lines_read if day.lines_read else 0.0 for day in days}
+    worst = max(rates, key=lambda key: rates[key])
+    above = sorted(day for day, rate in rates.items() if rate > max_quarantine_rate)
+    quarantine = dg.AssetCheckResult(
+        check_name=QUARANTINE_RATE_CHECK_NAME,
+        passed=not above,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"{rates[worst]:.4%} of lines rejected on {worst}, the highest of {len(days)} days "
+            f"(threshold {max_quarantine_rate:.4%})"
+            + (f"; above it: {', '.join(above)}" if above else "")
+        ),
+        metadata={
+            "lines_rejected": sum(day.rejected for day in days),
+            "quarantine_rate": float(rates[worst]),
+            "max_quarantine_rate": float(max_quarantine_rate),
+            "days": len(days),
+            "days_above_threshold": dg.MetadataValue.json(above),
+        },
+    )
+    return [accounting, quarantine]
+
+
 def build_tracking_log_assets(
     source_system: str,
     deployment: str,
@@ -190,6 +277,7 @@ def build_tracking_log_assets(
     lake_root: str | UPath | None = None,
     sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_SECONDS,
     sensor_default_status: dg.DefaultSensorStatus | None = None,
+    max_days_per_run: int = DEFAULT_MAX_DAYS_PER_RUN,
 ) -> TrackingLogAssets:
     """The daily tracking-log asset of one source, its checks and its sensor.
 
@@ -198,10 +286,14 @@ def build_tracking_log_assets(
     sensor runs (never at load time).
     `max_quarantine_rate` is the quarantine-rate check's threshold: the share of lines read that
     were rejected (blank and `#` comment lines do not count). The sensor's default status is the
-    platform's (`ol_orchestrate.lib.automation.default_sensor_status`) unless given.
+    platform's (`ol_orchestrate.lib.automation.default_sensor_status`) unless given; it requests
+    ranges of at most `max_days_per_run` consecutive days.
     """
     if not 0 <= max_quarantine_rate <= 1:
         msg = f"max_quarantine_rate must be within [0, 1], got {max_quarantine_rate}"
+        raise ValueError(msg)
+    if max_days_per_run < 1:
+        msg = f"max_days_per_run must be at least 1, got {max_days_per_run}"
         raise ValueError(msg)
     key = tracking_log_asset_key(source_system, deployment)
     name = f"{source_system}_{deployment}_tracking_logs"
@@ -209,14 +301,14 @@ def build_tracking_log_assets(
         dg.AssetCheckSpec(
             ACCOUNTING_CHECK_NAME,
             asset=key,
-            description="lines read == events written + lines quarantined",
+            description="lines read == events written + lines quarantined, on every day of the run",
             blocking=True,
         ),
         dg.AssetCheckSpec(
             QUARANTINE_RATE_CHECK_NAME,
             asset=key,
             description=(
-                f"at most {max_quarantine_rate:.2%} of the day's lines are rejected "
+                f"at most {max_quarantine_rate:.2%} of each day's lines are rejected "
                 "(blank and comment lines excluded)"
             ),
         ),
@@ -225,82 +317,138 @@ def build_tracking_log_assets(
     def _lake_root() -> str | UPath:
         return lake_root if lake_root is not None else get_settings().lake_root
 
-    @dg.asset(
-        key=key,
-        partitions_def=partitions_def,
-        group_name=group_name or f"{source_system}_{deployment}",
-        kinds=kinds or {source_system, "parquet"},
-        description=(
-            f"{deployment} tracking-log events, one Parquet partition per day (`dt=YYYY-MM-DD`): "
-            f"the day's raw log files from `{landing_prefix}/<day>/` normalized (one row per "
-            'event, see docs/contracts.md "Tracking logs"); lines that are not events are '
-            "quarantined with their reason and position."
-        ),
-        check_specs=check_specs,
-        metadata={"landing_prefix": landing_prefix, **DAILY_FILES.metadata()},
-        retry_policy=dg.RetryPolicy(max_retries=1, delay=10),
-    )
-    def tracking_logs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    with warnings.catch_warnings():
+        # `backfill_policy` is a beta parameter of @asset in this Dagster; ranges are the point.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        as_asset = dg.asset(
+            key=key,
+            partitions_def=partitions_def,
+            # A backfill of many days is one run over the range, not one run per day.
+            backfill_policy=dg.BackfillPolicy.single_run(),
+            group_name=group_name or f"{source_system}_{deployment}",
+            kinds=kinds or {source_system, "parquet"},
+            description=(
+                f"{deployment} tracking-log events, one Parquet partition per day "
+                f"(`dt=YYYY-MM-DD`): the day's raw log files from `{landing_prefix}/<day>/` "
+                'normalized (one row per event, see docs/contracts.md "Tracking logs"); lines that '
+                "are not events are quarantined with their reason and position. A run normalizes "
+                "a range of days and records each day as it is written."
+            ),
+            check_specs=check_specs,
+            metadata={"landing_prefix": landing_prefix, **DAILY_FILES.metadata()},
+            retry_policy=dg.RetryPolicy(max_retries=1, delay=10),
+            # Each day's materialization is logged when the day is written (below), not from a
+            # return value, so a day that fails leaves the others recorded.
+            output_required=False,
+        )
+
+    @as_asset
+    def tracking_logs(context: dg.AssetExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        root = _lake_root()
+        prefix = resolve_landing_prefix(root, landing_prefix)
+        days = list(context.partition_keys)
+        # One listing for a range (one paginated LIST on S3), the day's folder for one day.
+        landing = (
+            list_landing_files(prefix) if len(days) > 1 else list_landing_files(prefix, days[0])
+        )
+        span = days[0] if len(days) == 1 else f"{days[0]}..{days[-1]} ({len(days)} days)"
+        # One log line per run, not per day: each event is a write to the instance's storage,
+        # and a day's own record is its materialization (files, paths, counts).
+        context.log.info(f"normalizing {span} from {prefix} into {lake_path_for(root, key).parent}")
+        counted: list[DayCounts] = []
+        failed: dict[str, str] = {}
+        errors: list[BaseException] = []
+        for day in days:
+            files = landing.get(day, [])
+            if not files:
+                failed[day] = (
+                    f"no tracking-log files for {day} under {prefix / day} "
+                    f"(source {source_system}/{deployment}); nothing to normalize"
+                )
+                continue
+            try:
+                counts, metadata = _normalize_day(context, root, prefix, day, files)
+            except Exception as error:  # the other days still run; this one fails the run
+                context.log.exception(f"{day}: normalizing failed")
+                failed[day] = f"{type(error).__name__}: {error}"
+                errors.append(error)
+                continue
+            counted.append(counts)
+            if counts.unaccounted:
+                failed[day] = f"{counts.unaccounted} line(s) neither written nor quarantined"
+                continue
+            context.log_event(
+                dg.AssetMaterialization(asset_key=key, partition=day, metadata=metadata)
+            )
+        quarantined = {d.day: d.quarantined_by_reason for d in counted if d.quarantined_by_reason}
+        if quarantined:
+            # Blank and comment lines are expected; only rejected events deserve a warning.
+            log = context.log.warning if any(d.rejected for d in counted) else context.log.info
+            folder = quarantine_path_for(root, key, days[0], QUARANTINE_FILE_NAME).parent.parent
+            log(f"lines quarantined (under {folder}), by day and reason: {quarantined}")
+        if counted:
+            yield from check_results_for_days(counted, max_quarantine_rate)
+        if failed:
+            written = len(days) - len(failed)
+            description = (
+                f"{len(failed)} of {len(days)} day(s) failed ({written} written and recorded; "
+                "the failed days run again on the next sensor tick): "
+                + "; ".join(f"{day}: {why}" for day, why in sorted(failed.items()))
+            )
+            # A retry would run every day again: only when nothing was written and an error
+            # (rather than missing files or lost lines) may be transient.
+            raise dg.Failure(
+                description=description, allow_retries=bool(errors) and not written
+            ) from (errors[0] if errors else None)
+
+    def _normalize_day(
+        context: dg.AssetExecutionContext,
+        root: str | UPath,
+        prefix: UPath,
+        day: str,
+        files: Sequence[LandingFile],
+    ) -> tuple[DayCounts, dict[str, Any]]:
         # Imported here: the normalizer's dependencies are only needed when a day runs.
         from ol_orchestrate.lib.tracking_logs import normalize_files
 
-        day = context.partition_key
-        root = _lake_root()
-        day_prefix = resolve_landing_prefix(root, landing_prefix) / day
-        files = list_landing_files(resolve_landing_prefix(root, landing_prefix), day).get(day, [])
-        if not files:
-            raise dg.Failure(
-                description=(
-                    f"no tracking-log files for {day} under {day_prefix} "
-                    f"(source {source_system}/{deployment}); nothing to normalize"
-                ),
-                allow_retries=False,
-            )
+        day_prefix = prefix / day
         output = lake_path_for(root, key, day)
         quarantine_output = quarantine_path_for(root, key, day, QUARANTINE_FILE_NAME)
-        context.log.info(f"normalizing {len(files)} file(s) from {day_prefix} into {output}")
         summary = normalize_files(
             [f.path for f in files], output, quarantine_output, source_name=deployment
         )
         quarantined = sum(summary.quarantined_by_reason.values())
         rejected = summary.rejected
         seconds = max(float(summary.seconds), 1e-9)
-        if quarantined:
-            # Blank and comment lines are expected; only rejected events deserve a warning.
-            log = context.log.warning if rejected else context.log.info
-            log(
-                f"{quarantined} line(s) quarantined to {quarantine_output}: "
-                f"{summary.quarantined_by_reason}"
-            )
-        return dg.MaterializeResult(
-            metadata={
-                "path": dg.MetadataValue.path(str(output)),
-                "quarantine_path": dg.MetadataValue.path(str(quarantine_output)),
-                "landing_prefix": dg.MetadataValue.path(str(day_prefix)),
-                "files": dg.MetadataValue.json([f.name for f in files]),
-                FINGERPRINT_METADATA_KEY: landing_fingerprint(files),
-                "lines_read": summary.lines_read,
-                "events_written": summary.events_written,
-                "dagster/row_count": summary.events_written,
-                "lines_quarantined": quarantined,
-                "lines_rejected": rejected,
-                "quarantined_by_reason": dg.MetadataValue.json(
-                    dict(sorted(summary.quarantined_by_reason.items()))
-                ),
-                "bytes_in": summary.bytes_in,
-                "bytes_out": summary.bytes_out,
-                "seconds": float(summary.seconds),
-                "events_per_second": float(round(summary.events_written / seconds, 1)),
-                "mb_in_per_second": float(round(summary.bytes_in / seconds / 1e6, 3)),
-                "event_types": len(summary.event_types_seen),
-            },
-            check_results=[
-                accounting_check_result(
-                    summary.lines_read, summary.events_written, summary.quarantined_by_reason
-                ),
-                quarantine_rate_check_result(summary.lines_read, rejected, max_quarantine_rate),
-            ],
+        counts = DayCounts(
+            day=day,
+            lines_read=summary.lines_read,
+            events_written=summary.events_written,
+            rejected=rejected,
+            quarantined_by_reason=dict(summary.quarantined_by_reason),
         )
+        metadata = {
+            "path": dg.MetadataValue.path(str(output)),
+            "quarantine_path": dg.MetadataValue.path(str(quarantine_output)),
+            "landing_prefix": dg.MetadataValue.path(str(day_prefix)),
+            "files": dg.MetadataValue.json([f.name for f in files]),
+            FINGERPRINT_METADATA_KEY: landing_fingerprint(files),
+            "lines_read": summary.lines_read,
+            "events_written": summary.events_written,
+            "dagster/row_count": summary.events_written,
+            "lines_quarantined": quarantined,
+            "lines_rejected": rejected,
+            "quarantined_by_reason": dg.MetadataValue.json(
+                dict(sorted(summary.quarantined_by_reason.items()))
+            ),
+            "bytes_in": summary.bytes_in,
+            "bytes_out": summary.bytes_out,
+            "seconds": float(summary.seconds),
+            "events_per_second": float(round(summary.events_written / seconds, 1)),
+            "mb_in_per_second": float(round(summary.bytes_in / seconds / 1e6, 3)),
+            "event_types": len(summary.event_types_seen),
+        }
+        return counts, metadata
 
     @dg.sensor(
         name=f"{name}_sensor",
@@ -308,22 +456,108 @@ def build_tracking_log_assets(
         minimum_interval_seconds=sensor_interval_seconds,
         default_status=sensor_default_status or default_sensor_status(),
         description=(
-            f"Requests a run per day whose raw {deployment} tracking logs appeared under "
+            f"Requests the days whose raw {deployment} tracking logs appeared under "
             f"`{landing_prefix}` and are not materialized yet, whose last run failed, whose "
-            "Parquet file is gone, or whose files changed since."
+            "Parquet file is gone, or whose files changed since: one run per range of "
+            f"consecutive days (at most {max_days_per_run})."
         ),
     )
     def tracking_log_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         root = _lake_root()
         prefix = resolve_landing_prefix(root, landing_prefix)
         return evaluate_landing(
-            context, key, prefix, partitions_def, cursor=context.cursor, lake_root=root
+            context,
+            key,
+            prefix,
+            partitions_def,
+            cursor=context.cursor,
+            lake_root=root,
+            max_days_per_run=max_days_per_run,
         )
 
     return TrackingLogAssets(
         asset=tracking_logs,
         check_keys=tuple(spec.key for spec in check_specs),
         sensor=tracking_log_sensor,
+    )
+
+
+@dataclass(frozen=True)
+class _DayRequest:
+    day: str
+    fingerprint: str
+    reason: str
+
+    @property
+    def first_attempt(self) -> bool:
+        return self.reason in (MISSING, FILES_CHANGED)
+
+
+def partition_range_tags(first: str, last: str) -> dict[str, str]:
+    """Run tags that make a run materialize the partitions `first`..`last` (inclusive)."""
+    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+
+
+def request_partition_keys(
+    request: dg.RunRequest, partitions_def: dg.PartitionsDefinition
+) -> list[str]:
+    """The partition keys a run request targets: its key, or its range tags' keys."""
+    if request.partition_key is not None:
+        return [request.partition_key]
+    first = request.tags.get(ASSET_PARTITION_RANGE_START_TAG)
+    last = request.tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if first is None or last is None:
+        return []
+    return list(partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(first, last)))
+
+
+def _consecutive_runs(
+    requests: Sequence[_DayRequest],
+    partitions_def: dg.TimeWindowPartitionsDefinition,
+    max_days: int,
+) -> list[list[_DayRequest]]:
+    """`requests` (in day order) cut into runs of consecutive partitions of the same kind (first
+    attempts, retries), each at most `max_days` long: a day that needs no run breaks a range."""
+    ranges: list[list[_DayRequest]] = []
+    for request in requests:
+        current = ranges[-1] if ranges else None
+        if (
+            current is not None
+            and len(current) < max_days
+            and current[-1].first_attempt == request.first_attempt
+            and partitions_def.get_next_partition_key(current[-1].day) == request.day
+        ):
+            current.append(request)
+        else:
+            ranges.append([request])
+    return ranges
+
+
+def _run_request(asset_key: dg.AssetKey, days: Sequence[_DayRequest]) -> dg.RunRequest:
+    first, last = days[0].day, days[-1].day
+    reasons = ",".join(sorted({d.reason for d in days}))
+    name = asset_key.to_user_string()
+    if len(days) == 1:
+        fingerprint = days[0].fingerprint
+    else:
+        text = "\n".join(f"{d.day}={d.fingerprint}" for d in days)
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+    span = first if len(days) == 1 else f"{first}..{last}"
+    # First attempts: one run per range and set of files, ever; retries: one per retry window.
+    run_key = (
+        f"{name}:{span}:{fingerprint}"
+        if days[0].first_attempt
+        else healing_run_key(name, span, reasons.replace(",", "+"))
+    )
+    tags = {"ol/landing_fingerprint": fingerprint, "ol/rerun_reason": reasons}
+    if len(days) == 1:
+        return dg.RunRequest(
+            run_key=run_key, partition_key=first, asset_selection=[asset_key], tags=tags
+        )
+    return dg.RunRequest(
+        run_key=run_key,
+        asset_selection=[asset_key],
+        tags={**tags, **partition_range_tags(first, last), "ol/days": str(len(days))},
     )
 
 
@@ -335,23 +569,26 @@ def evaluate_landing(
     *,
     cursor: str | None,
     lake_root: str | UPath | None = None,
+    max_days_per_run: int = DEFAULT_MAX_DAYS_PER_RUN,
 ) -> dg.SensorResult:
-    """One sensor tick: a run request per day that needs (re)processing.
+    """One sensor tick: a run request per range of consecutive days that need (re)processing.
 
     A day with files is requested when (a) it is not materialized, its last run failed, or its
     Parquet file is gone from the lake (`lake_root`; see `ol_orchestrate.lib.partition_health`),
     or (b) its files' fingerprint differs from the one this sensor last saw for it, or (for a day
     materialized but unknown to the cursor: a new sensor, a reset cursor) from the one its latest
     materialization recorded. A day with a run in progress is not requested again; days outside
-    the partitions (before the start, or not yet complete) are skipped. The cursor maps day ->
-    fingerprint.
+    the partitions (before the start, or not yet complete) are skipped. Consecutive days of the
+    same kind (first attempts: missing or changed; retries: failed or lost) share one run of at
+    most `max_days_per_run` days, so a failed day of a range is retried alone. The cursor maps
+    day -> fingerprint.
     """
     seen: dict[str, str] = json.loads(cursor) if cursor else {}
     landing = list_landing_files(prefix)
     days = [day for day in sorted(landing) if partitions_def.has_partition_key(day)]
     outside = [day for day in sorted(landing) if not partitions_def.has_partition_key(day)]
     health = assess_partitions(context.instance, [asset_key], days, partitions_def, lake_root)
-    requests: list[dg.RunRequest] = []
+    wanted: list[_DayRequest] = []
     next_cursor: dict[str, str] = dict(seen)
     for day in days:
         fingerprint = landing_fingerprint(landing[day])
@@ -360,27 +597,17 @@ def evaluate_landing(
             continue
         reason = health.needs_run.get(day)
         if reason is None and day in seen and seen[day] != fingerprint:
-            reason = "files changed"
+            reason = FILES_CHANGED
         elif reason is None and day not in seen:
             recorded = _recorded_fingerprint(context.instance, asset_key, day)
             if recorded is not None and recorded != fingerprint:
-                reason = "files changed"
-        if reason is None:
-            continue
-        first_attempt = reason in (MISSING, "files changed")
-        run_key = (
-            f"{asset_key.to_user_string()}:{day}:{fingerprint}"
-            if first_attempt
-            else healing_run_key(asset_key.to_user_string(), day, reason)
-        )
-        requests.append(
-            dg.RunRequest(
-                run_key=run_key,
-                partition_key=day,
-                asset_selection=[asset_key],
-                tags={"ol/landing_fingerprint": fingerprint, "ol/rerun_reason": reason},
-            )
-        )
+                reason = FILES_CHANGED
+        if reason is not None:
+            wanted.append(_DayRequest(day, fingerprint, reason))
+    requests = [
+        _run_request(asset_key, run)
+        for run in _consecutive_runs(wanted, partitions_def, max_days_per_run)
+    ]
     if outside:
         context.log.info(
             f"{len(outside)} day(s) with files outside the partitions, skipped: "

@@ -1,14 +1,14 @@
 -- One row per course and enrollment: the latest record of the enrollment (latest extract, then
 -- latest change). Rows without an enrollment id are dropped.
+with
+    enrollments as (
+        select * from {{ ref('stg_canvas__enrollments') }} where enrollment_id is not null
+    ),
 
-with enrollments as (
-    select * from {{ ref('stg_canvas__enrollments') }}
-    where enrollment_id is not null
-),
-
-deduplicated as (
-    select *
-    from {{ deduplicate(
+    deduplicated as (
+        select *
+        from
+            {{ deduplicate(
         'enrollments',
         partition_by=['course_id', 'enrollment_id'],
         order_by=[
@@ -17,6 +17,7 @@ deduplicated as (
             'enrollment_last_activity_at desc nulls last',
         ],
     ) }}
-)
+    )
 
-select * from deduplicated
+select *
+from deduplicated

@@ -23,11 +23,13 @@ _CCX_SEPARATOR = "+ccx@"
 
 @lru_cache(maxsize=1 << 16)
 def normalize_course_key(value: str | None) -> tuple[str | None, str | None]:
-    """(`course-v1:Org+Num+Run` key, org) for a logged course id or URL segment, else (None, None).
+    """(course key, org) for a logged course id or URL segment, else (None, None).
 
-    Legacy `Org/Num/Run` ids become `course-v1:` keys; a CCX keeps its own key
-    (`ccx-v1:Org+Num+Run+ccx@N`): it is a course with its own learners. URL-encoded ids are
-    decoded first (`course-v1%3AMITx%2B...`).
+    The key is edx-opaque-keys' canonical string of the course the event names, in the form its
+    source wrote: a legacy `Org/Num/Run` id stays legacy (as edX.org, Insights and every edX.org
+    table write it; no `course-v1:` key exists for such a course), a `course-v1:` key stays one,
+    and a CCX keeps its own key (`ccx-v1:Org+Num+Run+ccx@N`): it is a course with its own
+    learners. URL-encoded ids are decoded first (`course-v1%3AMITx%2B...`).
     """
     if not value:
         return None, None
@@ -57,7 +59,7 @@ def _parse_course(text: str) -> CourseLocator | None:
         return None
     if not isinstance(key, CourseLocator) or key.branch or key.version_guid:
         return None
-    return key.replace(deprecated=False) if key.deprecated else key
+    return key
 
 
 @lru_cache(maxsize=1 << 18)

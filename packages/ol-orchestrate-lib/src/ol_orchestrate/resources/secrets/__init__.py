@@ -15,10 +15,13 @@ Building the resource reads nothing: the file is parsed, and Vault is contacted,
 never a value.
 
 Modules: `common` (errors and value conversion, imports nothing of the package), `local` and
-`vault` (the backends, import `common`), `resource` (`SecretsResource`, imports the rest).
+`vault` (the backends, import `common`), `lease` (`DynamicCredentialsLease`: a Vault dynamic
+credentials lease renewed while work runs and revoked after; imports `vault`), `resource`
+(`SecretsResource`, imports the rest).
 """
 
 from ol_orchestrate.resources.secrets.common import SecretNotFoundError, stringify_secret
+from ol_orchestrate.resources.secrets.lease import DynamicCredentialsLease, LeaseExpiredError
 from ol_orchestrate.resources.secrets.local import (
     ENV_PREFIX,
     LocalSecretsBackend,
@@ -37,6 +40,8 @@ from ol_orchestrate.resources.secrets.vault import (
 __all__ = [
     "DEFAULT_KUBERNETES_JWT_PATH",
     "ENV_PREFIX",
+    "DynamicCredentialsLease",
+    "LeaseExpiredError",
     "LocalSecretsBackend",
     "SecretNotFoundError",
     "SecretsResource",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal, Self
 
 from dagster import ConfigurableResource
@@ -9,6 +10,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings
 from ol_orchestrate.resources.secrets.common import SecretNotFoundError
+from ol_orchestrate.resources.secrets.lease import DynamicCredentialsLease
 from ol_orchestrate.resources.secrets.local import LocalSecretsBackend
 from ol_orchestrate.resources.secrets.vault import AUTH_METHODS, VaultResource
 
@@ -116,3 +118,23 @@ class SecretsResource(ConfigurableResource):
         if self.backend == "vault":
             return self._vault_resource().read_dynamic_credentials(path)
         return self._local_backend().get_secret(path)
+
+    def renew_lease(self, lease_id: str, increment: int | None = None) -> int:
+        """Extend a dynamic credentials lease; its new duration in seconds (Vault only: the
+        local backend's static credentials have no lease, and this returns 0)."""
+        if self.backend == "vault":
+            return self._vault_resource().renew_lease(lease_id, increment)
+        return 0
+
+    def revoke_lease(self, lease_id: str) -> None:
+        """End a dynamic credentials lease now (Vault only; nothing to do locally)."""
+        if self.backend == "vault":
+            self._vault_resource().revoke_lease(lease_id)
+
+    def dynamic_credentials(
+        self, path: str, *, log: logging.Logger | None = None, **options: Any
+    ) -> DynamicCredentialsLease:
+        """`with secrets.dynamic_credentials(path) as lease:` — credentials read on entry, the
+        lease renewed in the background while the block runs and revoked when it ends
+        (`DynamicCredentialsLease`; `options`: `renew_fraction`, `increment`)."""
+        return DynamicCredentialsLease(self, path, log=log, **options)

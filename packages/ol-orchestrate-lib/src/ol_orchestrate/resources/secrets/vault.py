@@ -213,6 +213,24 @@ class VaultResource(ConfigurableResource):
                 result.setdefault(field_name, str(response[field_name]))
         return result
 
+    def renew_lease(self, lease_id: str, increment: int | None = None) -> int:
+        """Extend a lease (`sys/leases/renew`) by `increment` seconds (Vault's default when None);
+        returns the lease's new duration in seconds, which Vault caps at the role's max TTL.
+
+        A lease Vault no longer knows (expired, revoked) or will not renew raises `VaultError`.
+        """
+        response = self._with_reauth(
+            f"lease {lease_id}",
+            lambda client: client.sys.renew_lease(lease_id=lease_id, increment=increment),
+        )
+        return int((response or {}).get("lease_duration") or 0)
+
+    def revoke_lease(self, lease_id: str) -> None:
+        """End a lease now (`sys/leases/revoke`): Vault drops the credentials it issued."""
+        self._with_reauth(
+            f"lease {lease_id}", lambda client: client.sys.revoke_lease(lease_id=lease_id)
+        )
+
 
 def _hvac_reason(exc: hvac.exceptions.VaultError) -> str:
     """A short, credential-free description of an hvac error."""
