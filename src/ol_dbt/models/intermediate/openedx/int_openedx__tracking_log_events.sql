@@ -71,4 +71,4 @@ from deduplicated
                 kept_elsewhere.openedx_deployment = deduplicated.openedx_deployment
                 and kept_elsewhere.event_id = deduplicated.event_id
         )
-{%- endif %} {{ day_markers(days) }}
+    {%- endif %} {{ day_markers(days) }}
