@@ -10,9 +10,11 @@ import pytest
 from ol_platform.testing import CHROMIUM_ARGS, chromium_executable
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium (`/usr/bin/chromium`, never a downloaded browser)."""
+    """A headless Chromium (`/usr/bin/chromium`, never a downloaded browser), per module: while
+    Playwright's sync API is open an event loop runs on the main thread, and every later
+    `asyncio.run()` (Dagster's automation evaluation, state refreshes) would fail."""
     executable = chromium_executable()
     from playwright.sync_api import sync_playwright
 

@@ -11,10 +11,12 @@ location: the components are found in each location's component tree.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dagster.components.component.state_backed_component import StateBackedComponent
 from dagster.components.core.component_tree import ComponentTree
@@ -49,6 +51,17 @@ def state_backed_components(location: Location) -> list[StateBackedComponent]:
     ]
 
 
+def _run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """`asyncio.run`, also from code that already runs inside an event loop (a test session
+    with a browser driver, say): then the coroutine runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def refresh_defs_state(locations: Sequence[Location]) -> list[RefreshedState]:
     """Fetch and store the state of every location's state-backed components (one per key)."""
     refreshed: list[RefreshedState] = []
@@ -61,7 +74,7 @@ def refresh_defs_state(locations: Sequence[Location]) -> list[RefreshedState]:
             seen.add(key)
             start = time.monotonic()
             try:
-                asyncio.run(component.refresh_state(location.project_dir))
+                _run_coroutine(component.refresh_state(location.project_dir))
             except Exception as error:
                 msg = (
                     f"code location {location.name!r}: could not refresh the state {key!r} of "

@@ -31,7 +31,7 @@ from rich.table import Table
 from ol_orchestrate.lib.dbt_manifest import dbt_env, ensure_manifest
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings, reset_settings_cache
 from ol_orchestrate.resources.superset import read_local_server
-from ol_platform.defs_state import refresh_defs_state
+from ol_platform.defs_state import DefsStateRefreshError, refresh_defs_state
 from ol_platform.instance import local_instance
 from ol_platform.locations import Location, discover_locations, plan_passes
 from ol_platform.lock import data_folder_lock
@@ -67,10 +67,17 @@ class LocationResult:
     skipped_partitioned: list[dg.AssetKey] = field(default_factory=list)
     # Sensors whose tick raised (a source unreachable after every retry, say): name -> error.
     sensor_errors: dict[str, str] = field(default_factory=dict)
+    # What could not be prepared before the runs (a state-backed component's refresh): the
+    # location ran on the state kept before, so its data may be stale.
+    setup_errors: list[str] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
-        return all(run.success for run in self.runs) and not self.sensor_errors
+        return (
+            all(run.success for run in self.runs)
+            and not self.sensor_errors
+            and not self.setup_errors
+        )
 
     @property
     def failed_runs(self) -> list[RunOutcome]:
@@ -208,7 +215,15 @@ def _materialize_locked(
         console.print(f"[bold]dbt manifest[/bold] ready ({elapsed_since(start)})")
         # State-backed components (the Airbyte workspace) load from state fetched here.
         start = time.monotonic()
-        refreshed = refresh_defs_state(selected)
+        refreshed, state_errors = [], {}
+        for location in selected:
+            try:
+                refreshed += refresh_defs_state([location])
+            except DefsStateRefreshError as error:
+                # The location still runs, on the state kept before (or without those assets);
+                # the error fails its result, so the command exits 1 and the next run retries.
+                state_errors[location.name] = one_line_error(error)
+                console.print(f"[red]defs state[/red] not refreshed: {state_errors[location.name]}")
         if refreshed:
             console.print(f"[bold]defs state[/bold] refreshed ({elapsed_since(start)})")
 
@@ -237,6 +252,8 @@ def _materialize_locked(
                     label=step.label,
                 )
             )
+            if step.location in state_errors:
+                results[-1].setup_errors.append(state_errors.pop(step.location))
             if not results[-1].success:
                 break
     built_marts = all(result.success for result in results) and any(
@@ -380,6 +397,8 @@ def print_summary(report: MaterializeReport, console: Console) -> None:
             console.print(f"{'':<12} [red]failed[/red] {run.label} (run {run.run_id[:8]}): {steps}")
         for sensor, error in location.sensor_errors.items():
             console.print(f"{'':<12} [red]sensor {sensor} failed[/red]: {error}")
+        for error in location.setup_errors:
+            console.print(f"{'':<12} [red]not prepared[/red]: {error}")
     if report.mart_rows:
         table = Table(title="Marts")
         table.add_column("table")
