@@ -36,6 +36,10 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ol_sandbox.tracking_logs import TrackingLogDay
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_DIR = ROOT / "src" / "ol_dbt"
@@ -61,12 +65,15 @@ def _days(anchor: date, count: int) -> list[date]:
     return [anchor + timedelta(days=offset) for offset in range(count)]
 
 
-def _tracking_days(size: str, days: int, seed: int) -> Iterator[tuple[str, object]]:
+def _tracking_days(size: str, days: int, seed: int) -> Iterator[tuple[str, TrackingLogDay]]:
     from ol_sandbox.data import SIZES, Institution
     from ol_sandbox.edxorg import EdxorgData
     from ol_sandbox.tracking_logs import deployment_days
 
-    institution = Institution.generate(seed=seed, **{**SIZES[size], "days": days})
+    knobs = SIZES[size]
+    institution = Institution.generate(
+        seed=seed, courses=knobs["courses"], learners=knobs["learners"], days=days
+    )
     for deployment in ("mitxonline", "xpro"):
         for day in deployment_days(institution, institution.deployment(deployment)):
             yield deployment, day
@@ -87,19 +94,19 @@ def make_lake(size: str, days: int, seed: int) -> Path:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ol-bench-dbt-gz-") as scratch:
         for deployment, day in _tracking_days(size, days, seed):
-            folder = Path(scratch) / deployment / day.day.isoformat()  # type: ignore[attr-defined]
+            folder = Path(scratch) / deployment / day.day.isoformat()
             folder.mkdir(parents=True)
             paths = []
-            for name in day.files:  # type: ignore[attr-defined]
+            for name in day.files:
                 path = folder / name
-                path.write_bytes(day.file_bytes(name))  # type: ignore[attr-defined]
+                path.write_bytes(day.file_bytes(name))
                 paths.append(path)
             source = "openedx" if deployment != "edxorg" else "edxorg"
             table = root / "raw" / source / f"{deployment}_tracking_logs"
             normalize_files(
                 paths,
-                table / f"dt={day.day.isoformat()}" / "data.parquet",  # type: ignore[attr-defined]
-                root / "quarantine" / f"{deployment}-{day.day.isoformat()}.parquet",  # type: ignore[attr-defined]
+                table / f"dt={day.day.isoformat()}" / "data.parquet",
+                root / "quarantine" / f"{deployment}-{day.day.isoformat()}.parquet",
                 source_name=deployment,
             )
     done.write_text("")

@@ -48,10 +48,16 @@ DEPLOYMENT = "mitxonline"
 
 
 def generate(size: str, days: int, seed: int) -> tuple[Institution, Path]:
-    knobs = {**SIZES[size], "days": days}
+    knobs = SIZES[size]
     key = hashlib.sha256(f"{size}:{days}:{seed}:{DEPLOYMENT}".encode()).hexdigest()[:12]
     root = Path(tempfile.gettempdir()) / "ol-bench-ranges" / key
-    institution = Institution.generate(seed=seed, deployments=(DEPLOYMENT,), **knobs)
+    institution = Institution.generate(
+        seed=seed,
+        courses=knobs["courses"],
+        learners=knobs["learners"],
+        days=days,
+        deployments=(DEPLOYMENT,),
+    )
     start = time.perf_counter()
     written = write_tracking_logs(institution, str(root))
     if written:
