@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import requests
 from dagster._utils.names import clean_name
 from dagster.components.component.state_backed_component import StateBackedComponent
@@ -56,7 +57,9 @@ from dagster_airbyte.utils import (
 )
 from dagster_shared.serdes.objects.models.defs_state_info import DefsStateManagementType
 from pydantic import Field
+from upath import UPath
 
+from ol_orchestrate.io_managers import CONTENT_HASH_METADATA_KEY, folder_content_hash
 from ol_orchestrate.lib.automation import (
     AIRBYTE_RAW_PREFIX,
     Cadence,
@@ -66,6 +69,8 @@ from ol_orchestrate.lib.definitions import platform_secrets
 from ol_orchestrate.lib.environment import PlatformSettings, get_settings
 from ol_orchestrate.resources.secrets import SecretsResource
 
+# Columns Airbyte adds to every record (ids, extraction time, sync metadata): new at every sync.
+AIRBYTE_COLUMN_PREFIX = "_airbyte_"
 # Airbyte separates a connection's source and destination with a right arrow.
 CONNECTION_ARROW = "\u2192"
 RESOURCE_KEY = "airbyte"
@@ -251,6 +256,15 @@ class OlAirbyteWorkspace(BaseAirbyteWorkspace):
     configuration_api_base_url: str = Field(description="The configuration API, `<host>/api/v1`")
     secrets: SecretsResource
     secret_path: str = Field(description="The API credentials and workspace id (Vault path)")
+    destination_root: str | None = Field(
+        default=None,
+        description=(
+            "The folder (local or s3://) holding the destination's tables as Parquet files, "
+            "`<root>/<schema>/<table>/`: each synced table's materialization then carries a "
+            "digest of its rows without Airbyte's `_airbyte_*` columns (`ol/content_hash`), so "
+            "a sync that brought no new data rebuilds nothing downstream. None: no digest."
+        ),
+    )
 
     def _credentials(self) -> Mapping[str, str]:
         return self.secrets.get_secret(self.secret_path)
@@ -303,6 +317,9 @@ class OlAirbyteWorkspace(BaseAirbyteWorkspace):
             metadata = {**materialization.metadata, "airbyte_job_id": job_id}
             if table in rows:
                 metadata["dagster/row_count"] = rows[table]
+            digest = self._content_hash(context, key)
+            if digest is not None:
+                metadata[CONTENT_HASH_METADATA_KEY] = dg.MetadataValue.text(digest)
             if key in context.selected_asset_keys:
                 yield dg.MaterializeResult(asset_key=key, metadata=metadata)
             elif key in known:
@@ -313,6 +330,18 @@ class OlAirbyteWorkspace(BaseAirbyteWorkspace):
                     "stream after the Airbyte state was prepared (`uv run ol-platform prepare` "
                     "refreshes it)."
                 )
+
+    def _content_hash(self, context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:
+        """The synced table's data digest, or None (no destination folder configured, or it
+        cannot be read: the table then counts as changed downstream, as any new sync did)."""
+        if self.destination_root is None:
+            return None
+        folder = UPath(self.destination_root).joinpath(*key.path)
+        try:
+            return folder_content_hash(folder, ignored_prefix=AIRBYTE_COLUMN_PREFIX)
+        except (OSError, ValueError, duckdb.Error) as error:
+            context.log.warning(f"No content digest for {key.to_user_string()}: {error}")
+            return None
 
 
 class AirbyteConnections(StateBackedComponent, dg.Model, dg.Resolvable):
@@ -368,6 +397,10 @@ class AirbyteConnections(StateBackedComponent, dg.Model, dg.Resolvable):
             configuration_api_base_url=f"{base}/api/v1",
             secrets=platform_secrets(settings),
             secret_path=settings.secret_path(self.secret_path),
+            # Locally the dbt sources read the destination's Parquet folders under the lake's
+            # raw/ (their external_location); deployed, Trino's catalog tables, whose files
+            # are the catalog's business: no digest there.
+            destination_root=f"{settings.lake_root}/raw" if settings.is_local else None,
             poll_interval=0.2 if settings.is_local else self.poll_interval_seconds,
             request_timeout=60,
         )

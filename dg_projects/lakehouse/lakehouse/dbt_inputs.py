@@ -4,11 +4,13 @@ A `dbt build` of every model (the build job, `ol-platform materialize`) rebuilds
 downstream of the raw tables whose data changed since the last whole build that succeeded, and
 runs no dbt at all when none did: the marts, and with them the Superset datasets, stay as they
 are. A raw table changed when its latest materialization carries another content hash
-(`ol/content_hash`, the data without its retrieval stamps, from the lake IO manager) or, for a
-table without one (partitioned, file-fed, Airbyte), when it was materialized again at all. When
-the dbt project (its manifest) or the warehouse changed, with no earlier record, on a full
-refresh or a partial selection, everything selected is built, as before. The record is a value
-in the Dagster instance's key-value store, written after a whole build succeeded.
+(`ol/content_hash`: the data without its retrieval stamps, from the lake IO manager; for an
+Airbyte table, its rows without Airbyte's `_airbyte_*` columns, `lakehouse.airbyte`) or, for a
+table without one (partitioned, file-fed, Airbyte's in a deployed environment), when it was
+materialized again at all. When the dbt project (its manifest) or the warehouse changed, with no
+earlier record, on a full refresh or a partial selection, everything selected is built, as
+before. The record is a value in the Dagster instance's key-value store, written after a whole
+build succeeded.
 """
 
 from __future__ import annotations

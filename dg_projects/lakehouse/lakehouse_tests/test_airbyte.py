@@ -21,6 +21,7 @@ from lakehouse.airbyte import (
     AirbyteConnections,
     connection_group,
 )
+from ol_orchestrate.io_managers import CONTENT_HASH_METADATA_KEY
 from ol_orchestrate.lib.automation import Cadence, is_raw_key
 from ol_orchestrate.lib.environment import PlatformSettings, load_settings
 from ol_orchestrate.testing import environment, load_definitions
@@ -145,6 +146,39 @@ def test_a_sync_writes_the_tables_and_reports_their_rows(
             )
         )
     assert sandbox.airbyte.requests_started == [1]
+
+
+def _content_hashes(defs: dg.Definitions, result: dg.ExecuteInProcessResult) -> dict[str, str]:
+    return {
+        m.asset_key.path[-1]: m.metadata[CONTENT_HASH_METADATA_KEY].value
+        for m in result.asset_materializations_for_node(
+            connection_assets(defs, MITXONLINE_GROUP).node_def.name
+        )
+    }
+
+
+def test_a_sync_of_unchanged_data_digests_the_same(
+    component: AirbyteConnections, settings: PlatformSettings, sandbox: SandboxServer
+) -> None:
+    """Every sync writes new `_airbyte_*` stamps; the tables' digests (what the lakehouse's
+    dbt build compares, lakehouse.dbt_inputs) change only with the app's data."""
+    defs = component.defs_from_state(component.fetch_state(settings), settings)
+    first = sync(defs)
+    second = sync(defs)
+    assert first.success
+    assert second.success
+    assert _content_hashes(defs, second) == _content_hashes(defs, first)
+    assert len(set(_content_hashes(defs, first).values())) == len(SELECTED_STREAMS)
+
+    sandbox.airbyte.institution = Institution.from_size("small", seed=7)  # the app's data moved
+    third = sync(defs)
+    assert third.success
+    changed = {
+        table
+        for table, digest in _content_hashes(defs, third).items()
+        if _content_hashes(defs, first)[table] != digest
+    }
+    assert MITXONLINE.table_name("users_user") in changed
 
 
 def test_a_failed_sync_fails_the_assets_with_airbytes_message(

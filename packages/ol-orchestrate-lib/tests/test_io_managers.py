@@ -38,6 +38,7 @@ from ol_orchestrate.io_managers import (
     LakeObjectNotFoundError,
     S3FileObjectIOManager,
     file_object,
+    folder_content_hash,
     lake_io_manager_from_settings,
     lake_path_for,
     read_table_at,
@@ -548,3 +549,67 @@ def test_lake_io_manager_from_settings(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="s3://"):
         S3FileObjectIOManager(lake_root=str(tmp_path))
+
+
+# --------------------------------------------------------------------------------------------
+# Content digest of a folder another tool writes (Airbyte's destination)
+# --------------------------------------------------------------------------------------------
+
+
+def _write_parts(lake: Lake, folder: str, parts: dict[str, pa.Table]) -> UPath:
+    """`parts` as Parquet files named like Airbyte's under `<lake>/<folder>/` (old ones removed)."""
+    target = UPath(lake.io_manager.root()).joinpath(folder)
+    if target.exists():
+        for old in target.iterdir():
+            old.unlink()
+    for name, table in parts.items():
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        file_object.write_bytes_atomic(target / name, sink.getvalue().to_pybytes())
+    return target
+
+
+def _synced(rows: list[tuple[int, str]], sync_id: int) -> pa.Table:
+    return pa.table(
+        {
+            "_airbyte_raw_id": [f"{sync_id}-{i}" for i in range(len(rows))],
+            "_airbyte_extracted_at": pa.array([sync_id] * len(rows), pa.int64()),
+            "id": pa.array([row[0] for row in rows], pa.int64()),
+            "email": pa.array([row[1] for row in rows], pa.string()),
+        }
+    )
+
+
+def test_folder_digest_ignores_stamps_file_names_and_row_order(lake: Lake) -> None:
+    """A sync that wrote the same rows again (new ids and times, other files, another order)
+    digests the same; a changed value, a lost row or a new column does not."""
+    rows = [(1, "a@example.org"), (2, "b@example.org"), (3, None)]
+    first = _write_parts(lake, "raw/app/users", {"2026_01_01_1_0.parquet": _synced(rows, 1)})
+    digest = folder_content_hash(first, ignored_prefix="_airbyte_")
+
+    again = _write_parts(
+        lake,
+        "raw/app/users",
+        {
+            "2026_01_02_2_0.parquet": _synced(rows[2:], 2),
+            "2026_01_02_2_1.parquet": _synced(rows[1::-1], 2),
+        },
+    )
+    assert folder_content_hash(again, ignored_prefix="_airbyte_") == digest
+
+    changed = [(1, "a@example.org"), (2, "B@example.org"), (3, None)]
+    _write_parts(lake, "raw/app/users", {"p_0.parquet": _synced(changed, 3)})
+    assert folder_content_hash(first, ignored_prefix="_airbyte_") != digest
+    _write_parts(lake, "raw/app/users", {"p_0.parquet": _synced(rows[:2], 4)})
+    assert folder_content_hash(first, ignored_prefix="_airbyte_") != digest
+    widened = _synced(rows, 5).append_column("name", pa.array([None, None, None], pa.string()))
+    _write_parts(lake, "raw/app/users", {"p_0.parquet": widened})
+    assert folder_content_hash(first, ignored_prefix="_airbyte_") != digest
+
+
+def test_folder_digest_of_a_missing_folder_is_an_error(lake: Lake) -> None:
+    with pytest.raises(FileNotFoundError):
+        folder_content_hash(
+            UPath(lake.io_manager.root()).joinpath("raw/app/never_synced"),
+            ignored_prefix="_airbyte_",
+        )

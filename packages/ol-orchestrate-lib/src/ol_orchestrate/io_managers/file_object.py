@@ -148,6 +148,39 @@ def content_hash(table: pa.Table) -> str:
     return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:32]
 
 
+def folder_content_hash(folder: UPath, *, ignored_prefix: str) -> str:
+    """A digest of the rows of every Parquet file under `folder` (one table written as many
+    files by another tool, such as Airbyte's S3 destination), the columns whose names start with
+    `ignored_prefix` (that tool's per-sync stamps) left out; independent of the files' names and
+    of the rows' order, so a sync that wrote the same data again digests the same.
+
+    Reads the files in a stream (DuckDB sums a 64-bit hash per row over pyarrow's scanner):
+    memory stays flat whatever the table's size. Raises `FileNotFoundError` for a folder with no
+    Parquet file.
+    """
+    import duckdb
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
+    if is_local(folder):
+        dataset = ds.dataset(Path(folder.path), format="parquet")
+    else:
+        filesystem = pafs.PyFileSystem(pafs.FSSpecHandler(folder.fs))
+        dataset = ds.dataset(folder.path, format="parquet", filesystem=filesystem)
+    if not dataset.files:
+        msg = f"no Parquet file under {folder}"
+        raise FileNotFoundError(msg)
+    columns = [name for name in dataset.schema.names if not name.startswith(ignored_prefix)]
+    kept = pa.schema([dataset.schema.field(name) for name in columns])
+    with duckdb.connect() as con:
+        con.register("rows", dataset.scanner(columns=columns).to_reader())
+        count, total = con.execute(
+            "SELECT count(*), coalesce(sum(hash(r)::HUGEINT), 0) FROM rows AS r"
+        ).fetchone() or (0, 0)
+    digest = hashlib.sha256(f"{kept}\n{count}\n{total}".encode())
+    return digest.hexdigest()[:32]
+
+
 def serialize_table(table: pa.Table) -> bytes:
     """The complete Parquet file for `table`, in memory."""
     sink = pa.BufferOutputStream()
