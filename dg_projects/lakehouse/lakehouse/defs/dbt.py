@@ -33,7 +33,7 @@ from lakehouse.dbt_inputs import (
     table_versions,
     warehouse_token,
 )
-from lakehouse.dbt_project import LakehouseDbtProject
+from lakehouse.dbt_project import LakehouseDbtProject, in_process_adapter
 from ol_orchestrate.lib.automation import follows_upstream
 from ol_orchestrate.lib.environment import get_settings
 
@@ -172,7 +172,7 @@ def build_dbt_assets(
         key = translator.get_asset_key(props).to_user_string()
         sources_by_key.setdefault(key, []).append(unique_id)
     source_keys = [dg.AssetKey.from_user_string(key) for key in sorted(sources_by_key)]
-    manifest_version = str((manifest.get("metadata") or {}).get("invocation_id") or "")
+    manifest_version = project.manifest_version(manifest)
 
     @dbt_assets(
         manifest=manifest,
@@ -211,7 +211,7 @@ def build_dbt_assets(
                 if plan.excluded:
                     args += ["--exclude", " ".join(plan.excluded)]
         context.log.info("dbt %s --target %s", " ".join(args[:4]), dbt.target)
-        with project.run_environment():
+        with project.run_environment(), in_process_adapter(config.column_metadata):
             events = dbt.cli(args, context=context).stream()
             if config.column_metadata:
                 events = events.fetch_column_metadata(with_column_lineage=False)
