@@ -79,3 +79,23 @@ def test_the_manifest_version_follows_the_project_files_not_the_parse(tmp_path: 
     path = project.project_dir / "target" / "manifest.json"
     path.write_text(json.dumps({"metadata": {"invocation_id": "by-hand"}, "nodes": {}}) + " ")
     assert project.manifest_version(json.loads(path.read_text())) == "by-hand"
+
+
+def test_a_successful_invocations_parse_state_becomes_the_projects(tmp_path: Path) -> None:
+    """The next dbt invocation starts from the last one's parse state (dbt re-checks it), so a
+    data folder other than the one the manifest was prepared for parses fully once, not every
+    run."""
+    project = _scratch_project(tmp_path / "project")
+    prepared = project.project_dir / "target" / "partial_parse.msgpack"
+    prepared.write_bytes(b"state for the prepared settings")
+    invocation = project.project_dir / "target" / "ol_dbt-run1-abc"
+    invocation.mkdir()
+    project.keep_partial_parse(invocation)  # the invocation wrote none: nothing changes
+    assert prepared.read_bytes() == b"state for the prepared settings"
+    (invocation / "partial_parse.msgpack").write_bytes(b"state for this data folder")
+    project.keep_partial_parse(invocation)
+    assert prepared.read_bytes() == b"state for this data folder"
+    assert sorted(p.name for p in prepared.parent.iterdir()) == [
+        "ol_dbt-run1-abc",
+        "partial_parse.msgpack",
+    ]

@@ -212,10 +212,12 @@ def build_dbt_assets(
                     args += ["--exclude", " ".join(plan.excluded)]
         context.log.info("dbt %s --target %s", " ".join(args[:4]), dbt.target)
         with project.run_environment(), in_process_adapter(config.column_metadata):
-            events = dbt.cli(args, context=context).stream()
+            invocation = dbt.cli(args, context=context)
+            events = invocation.stream()
             if config.column_metadata:
                 events = events.fetch_column_metadata(with_column_lineage=False)
             yield from events
+        project.keep_partial_parse(invocation.target_path)
         if inputs is not None:
             # Reached only when dbt succeeded (a failed build raises above); the warehouse as the
             # build left it (a first build creates the file).
