@@ -29,11 +29,12 @@ from dagster_shared.record import replace
 from packaging import version
 
 from ol_orchestrate.lib.dbt_manifest import (
+    PARTIAL_PARSE_FILE_NAME,
     DbtManifestError,
+    current_manifest_record,
     dbt_env,
     dbt_executable,
     ensure_manifest,
-    read_manifest_record,
     require_manifest,
     unreadable_manifest_error,
 )
@@ -42,7 +43,6 @@ from ol_orchestrate.lib.environment import PlatformSettings, environ_overrides
 if TYPE_CHECKING:
     from dbt.adapters.base import BaseAdapter
 
-PARTIAL_PARSE_FILE_NAME = "partial_parse.msgpack"
 # Whether the dbt invocation starting in this context reads the warehouse from this process too
 # (dagster-dbt's column metadata and row counts go through an in-process dbt adapter).
 _IN_PROCESS_ADAPTER: ContextVar[bool] = ContextVar("in_process_dbt_adapter", default=False)
@@ -155,16 +155,8 @@ class LakehouseDbtProject:
         file, else the manifest's own invocation id. A parse of unchanged files (another data
         folder's `prepare`, a test) then keeps the version, and the lakehouse's next build
         still skips what did not change (`lakehouse.dbt_inputs`)."""
-        record = read_manifest_record(self.project_dir)
-        try:
-            stat = self.dbt.manifest_path.stat()
-        except OSError:
-            record = None
-        if (
-            record is not None
-            and (record.manifest_size, record.manifest_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-            and record.target == self.target
-        ):
+        record = current_manifest_record(self.project_dir)
+        if record is not None and record.target == self.target:
             return f"dbt {record.dbt_version}, target {record.target}, files {record.fingerprint}"
         return str((manifest.get("metadata") or {}).get("invocation_id") or "")
 
@@ -192,7 +184,7 @@ class LakehouseDbtProject:
         source = invocation_target / PARTIAL_PARSE_FILE_NAME
         if not source.is_file():
             return
-        target = self.project_dir / "target" / PARTIAL_PARSE_FILE_NAME
+        target = self.dbt.manifest_path.with_name(PARTIAL_PARSE_FILE_NAME)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
             shutil.copyfile(source, partial)

@@ -563,13 +563,11 @@ def _write_parts(lake: Lake, folder: str, parts: dict[str, pa.Table]) -> UPath:
         for old in target.iterdir():
             old.unlink()
     for name, table in parts.items():
-        sink = pa.BufferOutputStream()
-        pq.write_table(table, sink)
-        file_object.write_bytes_atomic(target / name, sink.getvalue().to_pybytes())
+        file_object.write_bytes_atomic(target / name, file_object.serialize_table(table))
     return target
 
 
-def _synced(rows: list[tuple[int, str]], sync_id: int) -> pa.Table:
+def _synced(rows: list[tuple[int, str | None]], sync_id: int) -> pa.Table:
     return pa.table(
         {
             "_airbyte_raw_id": [f"{sync_id}-{i}" for i in range(len(rows))],

@@ -44,6 +44,8 @@ PREPARE_COMMAND = "uv run ol-platform prepare"
 TARGET_DIR_NAME = "target"
 MANIFEST_FILE_NAME = "manifest.json"
 FINGERPRINT_FILE_NAME = "manifest.fingerprint.json"
+# dbt's parse state, next to the manifest; dagster-dbt copies it into every invocation's target.
+PARTIAL_PARSE_FILE_NAME = "partial_parse.msgpack"
 
 # Everything `dbt parse` reads that lives in the project folder. Files at the top level are hashed
 # when present; a file appearing or disappearing changes the fingerprint too.
@@ -195,6 +197,21 @@ def read_manifest_record(project_dir: str | os.PathLike[str]) -> ManifestRecord 
         return None
 
 
+def current_manifest_record(project_dir: str | os.PathLike[str]) -> ManifestRecord | None:
+    """The fingerprint record when it describes the manifest file as it is now (a manual `dbt`
+    command that rewrote the manifest leaves a record of another file: None)."""
+    record = read_manifest_record(project_dir)
+    if record is None:
+        return None
+    try:
+        stat = manifest_path(project_dir).stat()
+    except OSError:
+        return None
+    if (stat.st_size, stat.st_mtime_ns) != (record.manifest_size, record.manifest_mtime_ns):
+        return None
+    return record
+
+
 def is_manifest_fresh(project_dir: str | os.PathLike[str], target: str | None = None) -> bool:
     """True when the manifest was prepared by `ensure_manifest` from the project as it is now.
 
@@ -203,16 +220,9 @@ def is_manifest_fresh(project_dir: str | os.PathLike[str], target: str | None = 
     by the installed dbt-core, and, when `target` is given, for that target (node schemas
     depend on the target).
     """
-    record = read_manifest_record(project_dir)
-    if record is None:
-        return False
-    try:
-        stat = manifest_path(project_dir).stat()
-    except OSError:
-        return False
+    record = current_manifest_record(project_dir)
     return (
-        stat.st_size == record.manifest_size
-        and stat.st_mtime_ns == record.manifest_mtime_ns
+        record is not None
         and (target is None or target == record.target)
         and record.dbt_version == installed_dbt_version()
         and record.fingerprint == project_fingerprint(project_dir)
@@ -343,9 +353,9 @@ def ensure_manifest(
             parsed.replace(destination)
             # dbt's partial-parse state goes along: dagster-dbt copies it into every run's target
             # folder, so `dbt build` in a run skips the full parse.
-            partial_parse = scratch / "partial_parse.msgpack"
+            partial_parse = scratch / PARTIAL_PARSE_FILE_NAME
             if partial_parse.is_file():
-                partial_parse.replace(destination.with_name("partial_parse.msgpack"))
+                partial_parse.replace(destination.with_name(PARTIAL_PARSE_FILE_NAME))
             stat = destination.stat()
             record = ManifestRecord(
                 fingerprint=fingerprint,
